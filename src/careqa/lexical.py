@@ -1,0 +1,57 @@
+"""BM25 over chunks (bm25s), with one tokenizer shared by indexing, queries and answers."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import numpy as np
+
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN) | {"does", "did", "much", "many", "what", "how", "why", "when",
+                                      "which", "who", "whom", "where", "used"}
+
+
+def terms(text: str) -> list[str]:
+    """Lower-cased, stop-word-free, stemmed word tokens."""
+    stop = stopwords()
+    words = [w for w in _TOKEN.findall(text.lower()) if w not in stop]
+    return _stemmer().stemWords(words) if words else []
+
+
+def build_bm25(texts: list[str]):
+    import bm25s
+
+    retriever = bm25s.BM25()
+    retriever.index([terms(t) for t in texts], show_progress=False)
+    return retriever
+
+
+def bm25_scores(retriever, query: str) -> np.ndarray:
+    """BM25 score of every indexed text for the query (zeros when no term is known)."""
+    q = [t for t in terms(query) if t in retriever.vocab_dict]
+    n = retriever.scores["num_docs"]
+    if not q:
+        return np.zeros(n, dtype="float32")
+    return np.asarray(retriever.get_scores(q), dtype="float32")
+
+
+def document_frequency(retriever, term: str) -> int:
+    """In how many indexed texts a (stemmed) term occurs."""
+    tid = retriever.vocab_dict.get(term)
+    if tid is None:
+        return 0
+    indptr = retriever.scores["indptr"]
+    return int(indptr[tid + 1] - indptr[tid])

@@ -1,0 +1,152 @@
+"""Loading corpus files (.txt .md .html .pdf .docx) into Documents with metadata and headings.
+
+A file that cannot be read raises DocumentError naming the file and the reason; `load_corpus`
+collects those as skipped files so one bad file never stops a build.
+"""
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .clean import Heading, clean_text, find_headings
+from .errors import DocumentError
+
+EXTENSIONS = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
+METADATA_FILE = "sources.toml"
+IGNORED_NAMES = {METADATA_FILE, "README.md", "SOURCES.md"}
+
+
+@dataclass
+class Document:
+    """One corpus file: stable id, metadata, cleaned text (what is shown) and its headings."""
+
+    doc_id: str
+    path: str
+    title: str
+    text: str
+    headings: list[Heading]
+    sha256: str
+    publisher: str = ""
+    date: str = ""
+    kind: str = ""
+    source_map: list[tuple[int, int]] = field(default_factory=list)
+
+    def meta(self) -> dict:
+        return {"doc_id": self.doc_id, "path": self.path, "title": self.title,
+                "publisher": self.publisher, "date": self.date, "kind": self.kind}
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A corpus file left out of the index, with the reason in plain words."""
+
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+@dataclass
+class LoadResult:
+    documents: list[Document]
+    skipped: list[Skipped]
+
+
+def title_from_name(path: Path) -> str:
+    """A readable title from a file name: 'nhs-long-term_plan' -> 'Nhs long term plan'."""
+    words = path.stem.replace("_", " ").replace("-", " ").split()
+    text = " ".join(words) or path.stem
+    return text[:1].upper() + text[1:]
+
+
+def read_metadata(corpus_dir: Path) -> dict[str, dict]:
+    """Entries of corpus/sources.toml keyed by file path relative to the corpus folder."""
+    meta_path = corpus_dir / METADATA_FILE
+    if not meta_path.exists():
+        return {}
+    try:
+        data = tomllib.loads(meta_path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise DocumentError(f"{meta_path}: not valid TOML ({exc})") from exc
+    return {str(k): v for k, v in data.items() if isinstance(v, dict)}
+
+
+def corpus_files(corpus_dir: Path) -> list[Path]:
+    """Every file under the corpus folder that is not metadata or hidden, sorted."""
+    if not corpus_dir.is_dir():
+        raise DocumentError(f"{corpus_dir}: corpus folder not found")
+    files = []
+    for p in sorted(corpus_dir.rglob("*")):
+        rel = p.relative_to(corpus_dir)
+        if p.is_file() and not any(part.startswith(".") for part in rel.parts) and p.name not in IGNORED_NAMES:
+            files.append(p)
+    return files
+
+
+def doc_id_for(path: Path, corpus_dir: Path) -> str:
+    """Path under the corpus root without extension, '/'-separated: stable across machines."""
+    return path.relative_to(corpus_dir).with_suffix("").as_posix()
+
+
+def file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def load_document(path: Path, corpus_dir: Path, meta: dict | None = None,
+                  max_mb: float = 50.0) -> Document:
+    """Read one file into a Document; DocumentError says what is wrong with it."""
+    from . import formats
+
+    rel = path.relative_to(corpus_dir).as_posix()
+    ext = path.suffix.lower()
+    if ext not in EXTENSIONS:
+        raise DocumentError(f"{rel}: unsupported file type '{ext or path.name}' "
+                            f"(careqa reads {', '.join(EXTENSIONS)})")
+    size = path.stat().st_size
+    if size > max_mb * 1024 * 1024:
+        raise DocumentError(f"{rel}: file is {size / 1048576:.1f} MB, over the {max_mb:g} MB limit")
+    data = path.read_bytes()
+    if not data.strip():
+        raise DocumentError(f"{rel}: file is empty")
+    try:
+        extracted = formats.extract(data, ext)
+    except DocumentError as exc:
+        raise DocumentError(f"{rel}: {exc}") from None
+    if not extracted.text.strip():
+        raise DocumentError(f"{rel}: no text found")
+    meta = meta or {}
+    return Document(
+        doc_id=doc_id_for(path, corpus_dir),
+        path=rel,
+        title=str(meta.get("title") or extracted.title or title_from_name(path)),
+        text=extracted.text,
+        headings=extracted.headings,
+        sha256=hashlib.sha256(data).hexdigest(),
+        publisher=str(meta.get("publisher", "")),
+        date=str(meta.get("date", "")),
+        kind=str(meta.get("kind", "")),
+        source_map=extracted.source_map,
+    )
+
+
+def load_corpus(corpus_dir: Path, max_mb: float = 50.0, only: set[str] | None = None) -> LoadResult:
+    """Load every corpus file (or those whose relative path is in `only`), collecting skips."""
+    corpus_dir = Path(corpus_dir)
+    metadata = read_metadata(corpus_dir)
+    docs, skipped = [], []
+    for path in corpus_files(corpus_dir):
+        rel = path.relative_to(corpus_dir).as_posix()
+        if only is not None and rel not in only:
+            continue
+        try:
+            docs.append(load_document(path, corpus_dir, metadata.get(rel), max_mb))
+        except DocumentError as exc:
+            skipped.append(Skipped(rel, str(exc).split(": ", 1)[-1]))
+    return LoadResult(docs, skipped)
+
+
+__all__ = ["Document", "Heading", "LoadResult", "Skipped", "load_corpus", "load_document",
+           "clean_text", "find_headings"]
