@@ -11,12 +11,17 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .lexical import document_frequency, terms
+from .lexical import document_frequency, shares_stem, stopwords, terms
 from .retrieve import Passage
 
 ABSTAIN_TEXT = "The documents do not cover this. The closest passages are listed below."
 MAX_SENTENCES = 4
 MIN_SENTENCES = 2
+CARRY = 0.85  # a sentence right after a relevant one often carries the specifics
+CARRY_ANAPHOR = 0.95
+SUBJECT_WORDS = 4
+NOVELTY = 0.3  # bonus for a sentence covering question terms the answer lacks so far
+_ANAPHOR = re.compile(r"(?:They|It|Its|Their|These|This|Those|Such|He|She|Under this|The latter)\b")
 
 
 @dataclass
@@ -57,7 +62,8 @@ class Candidate:
     vector: np.ndarray
     dense: float
     lexical: float
-    score: float = 0.0
+    score: float
+    words: frozenset[str]
 
 
 _LABEL_PREFIX = re.compile(r"^[A-Z][A-Z ]+\s*(?::|\u2013|\u2014| - )\s*")
@@ -70,6 +76,34 @@ def section_name(section: str) -> str:
     if not last or last.endswith("?") or len(last.split()) > 5:
         return ""
     return last.title() if last.isupper() else last
+
+
+_CAPITALISED = re.compile(r"\b[A-Z][\w\u2019'-]*")
+_ALTERNATIVE_GAP = re.compile(r"^\s*(?:,|,?\s*(?:and|or|versus|vs\.?|&|compared (?:with|to)))\s*$")
+
+
+def question_names(question: str) -> list[list[str]]:
+    """Names (runs of capitalised words) in a question, grouped where the question offers
+    alternatives ("Norway and Denmark"): an answer must speak of one name of every group.
+
+    The first word counts only when possessive ("Norway's ..."); stop words never count.
+    """
+    found = [m for m in _CAPITALISED.finditer(question) if m.group().lower() not in stopwords()]
+    if found and not question[:found[0].start()].strip() and not re.match(r"[\w-]+['\u2019]s\b", found[0].group()):
+        found = found[1:]
+    names: list[tuple[int, int]] = []
+    for m in found:
+        if names and not question[names[-1][1]:m.start()].strip():
+            names[-1] = (names[-1][0], m.end())
+        else:
+            names.append((m.start(), m.end()))
+    groups: list[list[str]] = []
+    for i, (a, b) in enumerate(names):
+        if groups and _ALTERNATIVE_GAP.match(question[names[i - 1][1]:a]):
+            groups[-1].append(question[a:b])
+        else:
+            groups.append([question[a:b]])
+    return groups
 
 
 class Answerer:
@@ -98,46 +132,71 @@ class Answerer:
     def query_weights(self, question: str) -> dict[str, float]:
         return {t: self.idf(t) for t in dict.fromkeys(terms(question))}
 
-    def missing_names(self, question: str) -> list[str]:
-        """Capitalised words of the question (names) that no passage of the corpus contains."""
-        words = re.findall(r"\b[A-Z][\w'\u2019-]+", question)
-        if words and question.startswith(words[0]):
-            words = words[1:]
-        missing = []
-        for w in words:
-            ts = terms(w)
-            if ts and all(document_frequency(self.bm25, t) == 0 for t in ts):
-                missing.append(w)
-        return missing
+    def missing_names(self, names: list[str]) -> list[str]:
+        """The names that no passage of the corpus contains."""
+        return [w for w in names if (ts := terms(w)) and all(document_frequency(self.bm25, t) == 0 for t in ts)]
 
     def answer(self, question: str, query_vector: np.ndarray, passages: list[Passage]) -> Answer:
-        if not passages:
-            return Answer(question, ABSTAIN_TEXT, True, [], passages, reason="no passages match the filters")
-        missing = self.missing_names(question)
-        if missing:
-            return Answer(question, ABSTAIN_TEXT, True, [], passages,
-                          reason=f"the documents never mention {', '.join(missing)}")
+        """Cited sentences answering the question, or an abstention saying why."""
         weights = self.query_weights(question)
-        total = sum(weights.values()) or 1.0
-        candidates = self.candidates(passages, query_vector, weights, total)
-        if not candidates:
-            return Answer(question, ABSTAIN_TEXT, True, [], passages, reason="no sentence to quote")
-        best = max(candidates, key=lambda c: c.score)
-        coverage = self.coverage(passages[0], weights, total)
-        if best.dense < 0.35 and (best.lexical < 0.5 or coverage < 0.6):
-            return Answer(question, ABSTAIN_TEXT, True, [], passages,
-                          reason=f"weak evidence (best sentence similarity {best.dense:.2f}, "
-                                 f"question terms covered {coverage:.0%})")
-        chosen = self.select(candidates, best)
+        chosen, reason = self.evidence(question, query_vector, passages, weights)
+        if reason:
+            return Answer(question, ABSTAIN_TEXT, True, [], passages, reason=reason)
         return self.compose(question, chosen, passages, weights)
 
-    def coverage(self, p: Passage, weights: dict[str, float], total: float) -> float:
-        have = set(terms(p.title + " " + p.section + " " + p.text))
-        return sum(w for t, w in weights.items() if t in have) / total
+    def evidence(self, question: str, query_vector: np.ndarray, passages: list[Passage],
+                 weights: dict[str, float]) -> tuple[list[Candidate], str]:
+        """The sentences to quote, or the reason the documents do not answer the question."""
+        if not passages:
+            return [], "no passages match the filters"
+        groups = question_names(question)
+        missing = self.missing_names([n for g in groups for n in g if len(g) == 1])
+        if missing:
+            return [], f"the documents never mention {', '.join(missing)}"
+        candidates = self.candidates(passages, query_vector, weights, sum(weights.values()) or 1.0)
+        grounded = [c for c in candidates if self.speaks_of(c.passage, groups)]
+        if not grounded:
+            names = " and ".join("/".join(g) for g in groups)
+            return [], f"no passage speaks of {names}" if candidates else "no sentence to quote"
+        best = max(grounded, key=lambda c: c.score)
+        chosen = self.select(grounded, best, weights)
+        focus = self.focus_coverage(chosen, weights, groups)
+        if best.dense < 0.5 and focus < 0.5:
+            return [], (f"the best sentences miss what the question asks about (similarity "
+                        f"{best.dense:.2f}, asked-about terms found {focus:.0%})")
+        return chosen, ""
+
+    def focus_coverage(self, chosen: list[Candidate], weights: dict[str, float],
+                       groups: list[list[str]]) -> float:
+        """Share (idf-weighted) of the question's terms other than its names that the chosen
+        sentences, their sections or titles contain: 'population' in "population of Denmark"."""
+        names = {t for g in groups for n in g for t in terms(n)}
+        focus = {t: w for t, w in weights.items() if t not in names}
+        if not focus:
+            return 1.0
+        have: set[str] = set()
+        for c in chosen:
+            text = self.texts[self.doc_order[c.passage.doc_id]][c.start:c.end]
+            have |= set(terms(" ".join((text, c.passage.section, c.passage.title))))
+        return sum(w for t, w in focus.items() if shares_stem(t, have)) / sum(focus.values())
+
+    @staticmethod
+    def context_terms(p: Passage) -> set[str]:
+        """Terms a passage is about: its text, section path, document title and publisher."""
+        return set(terms(" ".join((p.text, p.section, p.title, p.publisher))))
+
+    def speaks_of(self, p: Passage, groups: list[list[str]]) -> bool:
+        """True when the passage's context names one name of every group."""
+        have = self.context_terms(p)
+        return all(any(set(terms(n)) <= have for n in g) for g in groups)
 
     def candidates(self, passages: list[Passage], q: np.ndarray, weights: dict[str, float],
                    total: float) -> list[Candidate]:
+        """Every sentence of the passages, scored: similarity to the question, question terms in
+        the sentence or its section, question terms in its opening words (what it is about),
+        and its passage's rank."""
         seen: set[tuple[str, int]] = set()
+        raw: dict[int, float] = {}
         out = []
         top = passages[0].score or 1.0
         for p in passages:
@@ -154,25 +213,44 @@ class Answerer:
                 vec = self.stored.sentence_vectors[i]
                 dense = float(vec @ q)
                 lexical = sum(w for t, w in weights.items() if t in words or t in context) / total
+                opening = set(terms(" ".join(text.split()[:SUBJECT_WORDS])))
+                subject = sum(w for t, w in weights.items() if t in opening) / total
                 prior = p.score / top
-                out.append(Candidate(p, a, b, vec, dense, lexical, dense + 0.5 * lexical + 0.15 * prior))
+                raw[i] = dense + 0.5 * lexical + 0.15 * prior + 0.15 * subject
+                inherited = self.carry(i, text) * raw.get(i - 1, 0.0)
+                out.append(Candidate(p, a, b, vec, dense, lexical, max(raw[i], inherited),
+                                     frozenset(words | context)))
         return out
 
-    def select(self, candidates: list[Candidate], best: Candidate) -> list[Candidate]:
-        """The best sentence plus close runners-up, near-duplicates dropped."""
-        ranked = sorted(candidates, key=lambda c: -c.score)
+    def carry(self, i: int, text: str) -> float:
+        """How much of the previous sentence's relevance this one inherits: some when it follows
+        on the same line (cleaning joined wrapped lines), more when it opens with a word pointing back ("They", "This")."""
+        if i == 0 or self.spans[i - 1][0] != self.spans[i][0]:
+            return 0.0
+        gap = self.texts[int(self.spans[i][0])][int(self.spans[i - 1][2]):int(self.spans[i][1])]
+        if "\n" in gap:
+            return 0.0
+        return CARRY_ANAPHOR if _ANAPHOR.match(text) else CARRY
+
+    def select(self, candidates: list[Candidate], best: Candidate, weights: dict[str, float]) -> list[Candidate]:
+        """The best sentence plus close runners-up, near-duplicates dropped; among runners-up,
+        one that covers a question term not covered yet goes first ("X versus Y" gets both)."""
+        total = sum(weights.values()) or 1.0
+        covered = set(best.words)
         chosen = [best]
-        for c in ranked:
-            if len(chosen) >= MAX_SENTENCES:
+        pool = [c for c in candidates if c is not best]
+        while pool and len(chosen) < MAX_SENTENCES:
+            floor = (0.8 if len(chosen) >= MIN_SENTENCES else 0.7) * best.score
+            pool = [c for c in pool if c.score >= floor
+                    and not any(float(c.vector @ s.vector) > 0.9 for s in chosen)]
+            if not pool:
                 break
-            if c is best:
-                continue
-            floor = 0.8 if len(chosen) >= MIN_SENTENCES else 0.7
-            if c.score < floor * best.score:
-                break
-            if any(float(c.vector @ s.vector) > 0.9 for s in chosen):
-                continue
-            chosen.append(c)
+            gain = {id(c): sum(w for t, w in weights.items() if t in c.words and t not in covered) / total
+                    for c in pool}
+            pick = max(pool, key=lambda c: c.score + NOVELTY * gain[id(c)])
+            chosen.append(pick)
+            covered |= pick.words
+            pool.remove(pick)
         return chosen
 
     def compose(self, question: str, chosen: list[Candidate], passages: list[Passage],
@@ -184,10 +262,12 @@ class Answerer:
         chosen.sort(key=lambda c: (-first_score[c.passage.chunk_id], c.start))
         numbers: dict[str, int] = {}
         sentences, parts = [], []
+        previous_lead = ""
         for c in chosen:
             n = numbers.setdefault(c.passage.chunk_id, len(numbers) + 1)
             text = self.texts[self.doc_order[c.passage.doc_id]][c.start:c.end]
             lead = self.lead(c.passage.section, text, weights)
+            lead, previous_lead = ("" if lead == previous_lead else lead), lead
             sentences.append(AnswerSentence(text, n, c.passage.doc_id, c.start, c.end, lead))
             parts.append(f"{lead + ': ' if lead else ''}{' '.join(text.split())} [{n}]")
         by_chunk = {p.chunk_id: p for p in passages}

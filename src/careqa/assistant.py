@@ -10,7 +10,7 @@ from .answer import Answer, Answerer
 from .config import Settings
 from .embed import get_embedder
 from .errors import CareqaError
-from .index import BuildReport, Progress, _silent, build_index
+from .index import BuildReport, Progress, _silent, build_index, update_index
 from .retrieve import Passage, Searcher
 
 
@@ -30,7 +30,7 @@ class Assistant:
             return loaded[1], loaded[2]
         with self._lock:
             if self._loaded is None or self._loaded[0] != version:
-                stored = store.load_version(store.live_dir(self.settings.index_dir))
+                stored = store.load_live(self.settings.index_dir)
                 self._loaded = (stored.version, Searcher(stored), Answerer(stored))
             return self._loaded[1], self._loaded[2]
 
@@ -94,5 +94,5 @@ class Assistant:
         return version is not None and (self.settings.index_dir / version).is_dir()
 
     def update(self, progress: Progress = _silent, notify=None) -> BuildReport:
-        """Bring the index in line with the corpus folder (today: a full rebuild)."""
-        return build_index(self.settings, progress, notify)
+        """Bring the index in line with the corpus folder, embedding only what changed."""
+        return update_index(self.settings, progress, notify)

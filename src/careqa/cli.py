@@ -19,6 +19,7 @@ EXAMPLES = """examples:
   careqa ask "What is the Better Care Fund?" --doc commonwealth-fund-care-coordination --json
   careqa ask --jsonl < questions.jsonl
   careqa eval ../shared/eval/questions.jsonl
+  careqa serve
 """
 
 
@@ -104,15 +105,29 @@ def cmd_ask(args) -> int:
 
 
 def cmd_build(args) -> int:
-    from .index import build_index
+    from .index import build_index, update_index
 
     bars = Bars()
+    run = update_index if args.index_command == "update" else build_index
     try:
-        report = build_index(_settings(args), bars, notify=_say)
+        report = run(_settings(args), bars, notify=_say, wait=args.wait)
     finally:
         bars.close()
     print(report.summary())
     return EXIT_SKIPPED if report.skipped else 0
+
+
+def cmd_verify(args) -> int:
+    from .verify import verify_index
+
+    result = verify_index(_settings(args))
+    for note in result.notes:
+        print(f"note: {note}")
+    for problem in result.problems:
+        print(f"problem: {problem}")
+    if result.checked:
+        print(("index OK: " if result.ok else f"{len(result.problems)} problem(s) in ") + result.checked)
+    return 0 if result.ok else EXIT_ERROR
 
 
 def cmd_status(args) -> int:
@@ -142,6 +157,31 @@ def cmd_eval(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    """Start the web app, building the index first (with progress bars) when there is none."""
+    from .assistant import Assistant
+
+    auth = args.auth or os.environ.get("CAREQA_AUTH")
+    user, sep, password = (auth or "").partition(":")
+    if auth and not (sep and user and password):
+        raise CareqaError("--auth (or CAREQA_AUTH) must look like user:password")
+    settings = _settings(args)
+    if not Assistant(settings).has_index():
+        from .index import build_index
+
+        _say(f"no index at {settings.index_dir} yet; building it from {settings.corpus_dir}")
+        bars = Bars()
+        try:
+            print(build_index(settings, bars, notify=_say).summary(), file=sys.stderr)
+        finally:
+            bars.close()
+    from careqa_ui.app import serve
+
+    _say(f"careqa: serving on http://{args.host}:{args.port} (Ctrl+C to stop)")
+    serve(settings, args.host, args.port, (user, password) if auth else None)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--corpus", help="corpus folder (env CAREQA_CORPUS; default ./corpus)")
@@ -167,8 +207,17 @@ def parser() -> argparse.ArgumentParser:
     isub = index.add_subparsers(dest="index_command", required=True)
     build = isub.add_parser("build", parents=[common], help="rebuild the whole index from the corpus",
                             epilog="example: careqa index build --corpus ./corpus")
-    build.add_argument("--model", help="embedding model (env CAREQA_MODEL; default all-MiniLM-L6-v2)")
-    build.set_defaults(func=cmd_build)
+    update = isub.add_parser("update", parents=[common], help="embed only the documents added or changed since the last build",
+                             epilog="example: careqa index update --wait 60")
+    for p in (build, update):
+        p.add_argument("--model", help="embedding model (env CAREQA_MODEL; default all-MiniLM-L6-v2)")
+        p.add_argument("--wait", type=float, metavar="SECONDS",
+                       help="if another build or update is running, wait at most this long (default: until it ends)")
+        p.set_defaults(func=cmd_build)
+    verify = isub.add_parser("verify", parents=[common], help="check the index against its manifest, model and corpus",
+                             epilog="example: careqa index verify || careqa index update")
+    verify.add_argument("--model", help="embedding model expected (env CAREQA_MODEL; default all-MiniLM-L6-v2)")
+    verify.set_defaults(func=cmd_verify)
     status = isub.add_parser("status", parents=[common], help="print what the manifest says",
                              epilog="example: careqa index status --json")
     status.add_argument("--json", action="store_true")
@@ -180,6 +229,12 @@ def parser() -> argparse.ArgumentParser:
     ev.add_argument("-k", type=int, default=5)
     ev.add_argument("--verbose", action="store_true", help="one JSON row per question")
     ev.set_defaults(func=cmd_eval)
+    serve = sub.add_parser("serve", parents=[common], help="start the web app (builds the index if missing)",
+                           epilog="example: careqa serve --port 7860 --auth analyst:secret")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    serve.add_argument("--port", type=int, default=7860)
+    serve.add_argument("--auth", help="require user:password to log in (env CAREQA_AUTH)")
+    serve.set_defaults(func=cmd_serve)
     return ap
 
 

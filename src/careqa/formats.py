@@ -41,7 +41,9 @@ def decode_text(data: bytes) -> str:
     except UnicodeDecodeError as exc:
         utf8_error = exc
     if re.search(rb"[\xc2-\xf4][\x80-\xbf]", data):
-        raise DocumentError(f"invalid UTF-8 ({utf8_error.reason} at byte {utf8_error.start})")
+        line = data.count(b"\n", 0, utf8_error.start) + 1
+        raise DocumentError(f"invalid UTF-8 at line {line} (byte {utf8_error.start}); "
+                            "re-save the file as UTF-8")
     text = data.decode("cp1252", errors="replace")
     controls = sum(1 for c in text[:4096] if ord(c) < 32 and c not in "\t\n\r\f")
     if controls > 0.05 * min(len(text), 4096):
@@ -57,20 +59,25 @@ def _plain(text: str, markdown: bool = False) -> Extracted:
     return Extracted(cleaned.text, headings, source_map=cleaned.segments)
 
 
+MAX_HTML_DEPTH = 256  # libxml2's limit without XML_PARSE_HUGE, which stays off
+
 _BLOCK = {"p", "div", "section", "article", "main", "header", "footer", "aside", "li", "ul", "ol",
           "table", "tr", "td", "th", "br", "blockquote", "pre", "dd", "dt", "dl", "figure",
           "figcaption", "h1", "h2", "h3", "h4", "h5", "h6", "nav", "hr"}
-_SKIP = {"script", "style", "noscript", "template", "head", "svg"}
+_SKIP = {"script", "style", "noscript", "template", "head", "svg", "nav"}
 
 
 def _html(data: bytes) -> Extracted:
     """Walk the tree iteratively (deep nesting cannot overflow the stack), collapsing spaces."""
     from lxml import etree, html
 
+    parser = html.HTMLParser(recover=True, huge_tree=False)
     try:
-        root = html.document_fromstring(data, parser=html.HTMLParser(recover=True, huge_tree=False))
+        root = html.document_fromstring(data, parser=parser)
     except (etree.ParserError, ValueError) as exc:
         raise DocumentError(f"not readable HTML ({exc})") from None
+    if any(e.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT for e in parser.error_log):
+        raise DocumentError(f"HTML nested more than {MAX_HTML_DEPTH} levels deep (the parser stops there)")
     title_el = root.find(".//title")
     title = " ".join((title_el.text_content() if title_el is not None else "").split())
     out: list[str] = []
@@ -149,6 +156,8 @@ def _pdf(data: bytes) -> Extracted:
                 ok = 0
             if not ok:
                 raise DocumentError("encrypted PDF (needs a password)")
+        if not len(reader.pages):
+            raise DocumentError("not a readable PDF (no pages)")
         pages = [page.extract_text() or "" for page in reader.pages]
         title = str((reader.metadata or {}).get("/Title") or "")
     except DocumentError:

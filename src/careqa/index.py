@@ -1,7 +1,19 @@
-"""Building an index: load, chunk, embed, write a new version, switch to it."""
+"""Building and updating an index: load, chunk, embed, write a new version, switch to it.
+
+`update_index` compares the corpus folder with the live version's manifest by content hash (and
+sources.toml entry) and embeds only added and changed documents; chunks, vectors and sentence
+vectors of unchanged documents are copied from the live version, so their chunk ids stay stable.
+A different embedding model or chunker setting makes the stored vectors unusable: that is a full
+rebuild, and the report says why. `build_index` is the same path, reusing nothing.
+
+A file indexed before that can no longer be read keeps its indexed version (reported as skipped,
+"kept the version indexed before"): a bad copy over a good file must not lose content.
+"""
 from __future__ import annotations
 
+import hashlib
 import platform
+import shutil
 import time
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -12,10 +24,12 @@ import numpy as np
 
 from . import store
 from .chunk import ENCODING, Chunk, chunk_document, contextual_header
+from .clean import Heading
 from .config import Settings
 from .embed import get_embedder
+from .errors import CareqaError, DocumentError
 from .lexical import build_bm25
-from .load import Document, Skipped, load_corpus
+from .load import Document, Skipped, corpus_files, load_corpus, meta_hash, over_limit, read_metadata
 from .sentences import sentence_spans
 
 Progress = Callable[[str, int, int], None]
@@ -36,6 +50,7 @@ class BuildReport:
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     full_rebuild_reason: str = ""
+    up_to_date: bool = False
 
     def summary(self) -> str:
         lines = [f"{len(self.added)} added, {len(self.changed)} changed, {len(self.removed)} removed, "
@@ -43,6 +58,8 @@ class BuildReport:
                  f"{self.documents} documents, {self.chunks} chunks in {self.seconds:.1f} s"]
         if self.full_rebuild_reason:
             lines.insert(0, f"full rebuild: {self.full_rebuild_reason}")
+        if self.up_to_date:
+            lines.append(f"index already up to date (version {self.version}); nothing written")
         lines += [f"skipped {s}" for s in self.skipped]
         return "\n".join(lines)
 
@@ -79,15 +96,71 @@ def embed_texts(settings: Settings, texts: list[str], progress: Progress, stage:
     return np.concatenate(parts) if parts else np.zeros((0, embedder.dim), dtype="float32")
 
 
-def sentence_table(docs: list[Document], chunks: list[Chunk]) -> np.ndarray:
-    """(doc ordinal, start, end) of every sentence inside some chunk, unique, in text order."""
-    order = {d.doc_id: i for i, d in enumerate(docs)}
-    by_doc = {d.doc_id: d for d in docs}
-    rows = set()
-    for c in chunks:
-        for a, b in sentence_spans(by_doc[c.doc_id].text, c.start, c.end):
-            rows.add((order[c.doc_id], a, b))
-    return np.array(sorted(rows), dtype="int64").reshape(-1, 3)
+@dataclass
+class Part:
+    """One document of the version being written; arrays are None until embedded."""
+
+    doc: Document
+    chunks: list[Chunk]
+    vectors: np.ndarray | None = None
+    sentences: np.ndarray | None = None
+    sentence_vectors: np.ndarray | None = None
+
+
+def new_part(settings: Settings, doc: Document) -> Part:
+    return Part(doc, chunk_document(doc, settings.chunk_tokens, settings.chunk_overlap))
+
+
+def sentence_rows(doc: Document, chunks: list[Chunk]) -> np.ndarray:
+    """(start, end) of every sentence inside some chunk of the document, unique, in text order."""
+    rows = {span for c in chunks for span in sentence_spans(doc.text, c.start, c.end)}
+    return np.array(sorted(rows), dtype="int64").reshape(-1, 2)
+
+
+def stored_parts(stored: store.StoredIndex) -> dict[str, Part]:
+    """Every document of a loaded version with its chunks and vectors, keyed by corpus path."""
+    total = stored.faiss_index.ntotal
+    vectors = stored.faiss_index.reconstruct_n(0, total) if total else None
+    rows: dict[str, list[int]] = {}
+    for i, c in enumerate(stored.chunks):
+        rows.setdefault(c.doc_id, []).append(i)
+    entries = {e["doc_id"]: e for e in stored.manifest["documents"].values()}
+    spans = stored.sentence_spans
+    parts = {}
+    for ordinal, (doc_id, row) in enumerate(stored.documents.items()):
+        doc = Document(doc_id, row["path"], row["title"], row["text"],
+                       [Heading(*h) for h in row["headings"]], row["sha256"],
+                       row.get("publisher", ""), row.get("date", ""), row.get("kind", ""),
+                       [tuple(x) for x in row.get("source_map", [])],
+                       entries.get(doc_id, {}).get("meta_sha256", ""))
+        idx = rows.get(doc_id, [])
+        part = Part(doc, [stored.chunks[i] for i in idx], vectors[idx] if vectors is not None else None)
+        if spans is not None:
+            mine = spans[:, 0] == ordinal
+            part.sentences, part.sentence_vectors = spans[mine, 1:], stored.sentence_vectors[mine]
+        parts[doc.path] = part
+    return parts
+
+
+def embed_parts(settings: Settings, parts: list[Part], progress: Progress, sentences: bool = True) -> int:
+    """Embed the chunks (and sentences) of parts that lack vectors; the number of chunks embedded."""
+    todo = [p for p in parts if p.vectors is None]
+    texts = [contextual_header(p.doc.title, c.section) + c.text for p in todo for c in p.chunks]
+    embedded = len(texts)
+    if texts:
+        vectors = embed_texts(settings, texts, progress, "embedding passages")
+        for p, block in zip(todo, np.split(vectors, np.cumsum([len(p.chunks) for p in todo])[:-1])):
+            p.vectors = block
+    if sentences:
+        todo = [p for p in parts if p.sentence_vectors is None]
+        for p in todo:
+            p.sentences = sentence_rows(p.doc, p.chunks)
+        texts = [p.doc.text[a:b] for p in todo for a, b in p.sentences]
+        if texts:
+            vectors = embed_texts(settings, texts, progress, "embedding sentences")
+            for p, block in zip(todo, np.split(vectors, np.cumsum([len(p.sentences) for p in todo])[:-1])):
+                p.sentence_vectors = block
+    return embedded
 
 
 def make_faiss(vectors: np.ndarray):
@@ -100,84 +173,186 @@ def make_faiss(vectors: np.ndarray):
     return index
 
 
-def write_version(settings: Settings, docs: list[Document], chunks: list[Chunk], vectors: np.ndarray,
-                  sent_spans: np.ndarray | None, sent_vectors: np.ndarray | None,
-                  skipped: list[Skipped], started: float, extra: dict | None = None) -> Path:
-    """Write a complete version folder and make it live. Call with the writer lock held."""
+def write_version(settings: Settings, parts: list[Part], skipped: list[Skipped], started: float,
+                  previous: str | None, embedded: int) -> Path:
+    """Write a complete version folder and make it live. Call with the writer lock held.
+
+    Any failure before the switch (a full disk, say) removes the half-written folder and raises
+    IndexWriteError: the previous version was never touched and keeps serving.
+    """
     import faiss
 
     index_dir = settings.index_dir
-    version, tmp = store.new_version_dir(index_dir)
     try:
-        titles = {d.doc_id: d.title for d in docs}
+        version, tmp = store.new_version_dir(index_dir)
+    except OSError as exc:
+        raise store.IndexWriteError(f"{index_dir}: cannot create a new version ({exc.strerror})") from None
+    try:
+        chunks = [c for p in parts for c in p.chunks]
+        vectors = np.concatenate([p.vectors for p in parts])
         faiss.write_index(make_faiss(vectors), str(tmp / "vectors.faiss"))
-        bm25 = build_bm25([contextual_header(titles[c.doc_id], c.section) + c.text for c in chunks])
+        bm25 = build_bm25([contextual_header(p.doc.title, c.section) + c.text for p in parts for c in p.chunks])
         bm25.save(str(tmp / "bm25"), show_progress=False)
         store.write_jsonl(tmp / "chunks.jsonl", (c.to_dict() for c in chunks))
         store.write_jsonl(tmp / "documents.jsonl", (
-            {**d.meta(), "sha256": d.sha256, "text": d.text,
-             "headings": [[h.title, h.level, h.start, h.end] for h in d.headings],
-             "source_map": d.source_map} for d in docs))
-        if sent_spans is not None:
-            np.save(tmp / "sentences.npy", sent_spans)
-            np.save(tmp / "sentence_vectors.npy", sent_vectors)
-        counts: dict[str, int] = {}
-        for c in chunks:
-            counts[c.doc_id] = counts.get(c.doc_id, 0) + 1
+            {**p.doc.meta(), "sha256": p.doc.sha256, "text": p.doc.text,
+             "headings": [[h.title, h.level, h.start, h.end] for h in p.doc.headings],
+             "source_map": p.doc.source_map} for p in parts))
+        sentences = 0
+        if all(p.sentence_vectors is not None for p in parts):
+            table = np.concatenate([np.column_stack([np.full(len(p.sentences), i, dtype="int64"), p.sentences])
+                                    for i, p in enumerate(parts)])
+            np.save(tmp / "sentences.npy", table.astype("int64").reshape(-1, 3))
+            np.save(tmp / "sentence_vectors.npy", np.concatenate([p.sentence_vectors for p in parts]))
+            sentences = len(table)
         manifest = {
             "format": store.FORMAT_VERSION,
             "name": settings.index_name,
             "version": version,
+            "previous": previous,
             "embedding_model": settings.model,
-            "dimension": int(vectors.shape[1]) if vectors.ndim == 2 else 0,
+            "dimension": int(vectors.shape[1]),
             "chunker": chunker_settings(settings),
             "packages": package_versions(),
             "corpus": str(settings.corpus_dir),
-            "documents": {d.path: {"doc_id": d.doc_id, "sha256": d.sha256, "title": d.title,
-                                   "chunks": counts.get(d.doc_id, 0)} for d in docs},
+            "documents": {p.doc.path: {"doc_id": p.doc.doc_id, "sha256": p.doc.sha256,
+                                       "meta_sha256": p.doc.meta_sha256, "title": p.doc.title,
+                                       "chunks": len(p.chunks)} for p in parts},
             "chunks": len(chunks),
-            "sentences": 0 if sent_spans is None else int(len(sent_spans)),
+            "sentences": sentences,
             "skipped": [{"path": s.path, "reason": s.reason} for s in skipped],
+            "embedded": embedded,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "build_seconds": round(time.time() - started, 2),
-            **(extra or {}),
         }
         store.write_json(tmp / "manifest.json", manifest)
         return store.publish(index_dir, tmp, version)
-    except BaseException:
-        import shutil
-
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, (OSError, RuntimeError)) and store.current_version(index_dir) != version:
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)[:120]
+            raise store.IndexWriteError(f"{index_dir}: could not write the new index version ({why}); "
+                                        "the previous version is still live") from None
         raise
 
 
 def build_from_documents(settings: Settings, docs: list[Document], skipped: list[Skipped] | None = None,
                          progress: Progress = _silent, sentences: bool = True,
                          notify: Callable[[str], None] | None = None) -> BuildReport:
-    """Chunk and embed every document, write a new version and switch to it."""
+    """Chunk and embed the given documents (not read from the corpus), write them as the new version."""
     started = time.time()
     with store.writer_lock(settings.index_dir, notify=notify):
-        store.clean_leftovers(settings.index_dir)
-        chunks = [c for d in docs for c in chunk_document(d, settings.chunk_tokens, settings.chunk_overlap)]
-        titles = {d.doc_id: d.title for d in docs}
-        texts = [contextual_header(titles[c.doc_id], c.section) + c.text for c in chunks]
-        vectors = embed_texts(settings, texts, progress, "embedding passages")
-        spans = sent_vectors = None
-        if sentences:
-            spans = sentence_table(docs, chunks)
-            sent_vectors = embed_texts(settings, [docs[o].text[a:b] for o, a, b in spans], progress,
-                                       "embedding sentences")
+        store.tidy(settings.index_dir)
+        parts = [new_part(settings, d) for d in docs]
+        embedded = embed_parts(settings, parts, progress, sentences)
         progress("writing index", 0, 1)
-        path = write_version(settings, docs, chunks, vectors, spans, sent_vectors, skipped or [], started)
+        path = write_version(settings, parts, skipped or [], started,
+                             store.current_version(settings.index_dir), embedded)
         progress("writing index", 1, 1)
-    return BuildReport(path.name, len(docs), len(chunks), len(chunks), time.time() - started,
+    return BuildReport(path.name, len(parts), embedded, embedded, time.time() - started,
                        skipped=list(skipped or []), added=[d.path for d in docs])
 
 
+def live_for_reuse(settings: Settings) -> tuple[store.StoredIndex | None, str]:
+    """The live version (None when there is none or it is unreadable) and why its vectors cannot
+    be reused ('' when they can)."""
+    if store.current_version(settings.index_dir) is None:
+        return None, "no index yet"
+    try:
+        stored = store.load_live(settings.index_dir)
+    except CareqaError as exc:
+        return None, f"the live version cannot be read ({exc})"
+    m = stored.manifest
+    if m.get("embedding_model") != settings.model:
+        return stored, f"embedding model changed from {m.get('embedding_model')} to {settings.model}"
+    old, new = m.get("chunker", {}), chunker_settings(settings)
+    diffs = [f"{k} {old.get(k)} -> {v}" for k, v in new.items() if old.get(k) != v]
+    if diffs:
+        return stored, f"chunker settings changed ({', '.join(diffs)})"
+    return stored, ""
+
+
+def corpus_state(settings: Settings) -> dict[str, tuple[str, str]]:
+    """(content sha256, sources.toml entry hash) of each corpus file by relative path.
+
+    Files over the size limit get an empty hash: they are never read whole, only reported.
+    """
+    corpus_dir = settings.corpus_dir
+    metadata = read_metadata(corpus_dir)
+    state = {}
+    for path in corpus_files(corpus_dir):
+        rel = path.relative_to(corpus_dir).as_posix()
+        digest = "" if over_limit(path, settings.max_file_mb) else hashlib.sha256(path.read_bytes()).hexdigest()
+        state[rel] = (digest, meta_hash(metadata.get(rel)))
+    return state
+
+
+def refresh(settings: Settings, progress: Progress, notify: Callable[[str], None] | None,
+            incremental: bool, wait: float | None) -> BuildReport:
+    """Bring the index in line with the corpus; `incremental` reuses what the live version holds."""
+    started = time.time()
+    with store.writer_lock(settings.index_dir, wait, notify):
+        store.tidy(settings.index_dir)
+        live, reason = live_for_reuse(settings)
+        reuse = incremental and not reason
+        old = stored_parts(live) if live is not None else {}
+        progress("reading documents", 0, 1)
+        state = corpus_state(settings)
+        same = {rel for rel, (sha, meta) in state.items()
+                if rel in old and (old[rel].doc.sha256, old[rel].doc.meta_sha256) == (sha, meta)}
+        loaded = load_corpus(settings.corpus_dir, settings.max_file_mb,
+                             only=set(state) - same if reuse else None)
+        progress("reading documents", 1, 1)
+        report = BuildReport("", 0, 0, 0, 0.0, full_rebuild_reason=reason if incremental else "")
+        parts: dict[str, Part] = {}
+        for d in loaded.documents:
+            part = new_part(settings, d)
+            if not part.chunks:
+                loaded.skipped.append(Skipped(d.path, "no passages to index (only headings)"))
+                continue
+            parts[d.path] = part
+            target = report.unchanged if d.path in same else report.changed if d.path in old else report.added
+            target.append(d.path)
+        bad = {s.path for s in loaded.skipped}
+        for rel in sorted(same - bad - set(parts)):
+            parts[rel] = old[rel]
+            report.unchanged.append(rel)
+        taken = {p.doc.doc_id for p in parts.values()}
+        for s in loaded.skipped:
+            kept = old.get(s.path)
+            if kept is not None and kept.doc.doc_id not in taken:
+                kept = kept if reuse else new_part(settings, kept.doc)
+                if kept.chunks:
+                    parts[s.path] = kept
+                    s = Skipped(s.path, f"{s.reason}; kept the version indexed before")
+            report.skipped.append(s)
+        report.removed = sorted(set(old) - set(state))
+        ordered = [parts[rel] for rel in sorted(parts)]
+        if not ordered:
+            raise DocumentError(f"{settings.corpus_dir}: no readable documents to index"
+                                + "".join(f"; {s}" for s in report.skipped[:3]))
+        report.documents, report.chunks = len(ordered), sum(len(p.chunks) for p in ordered)
+        if reuse and not (report.added or report.changed or report.removed) and \
+                live.manifest.get("skipped") == [{"path": s.path, "reason": s.reason} for s in report.skipped]:
+            report.version, report.up_to_date = live.version, True
+        else:
+            report.embedded = embed_parts(settings, ordered, progress)
+            progress("writing index", 0, 1)
+            previous = store.current_version(settings.index_dir)
+            report.version = write_version(settings, ordered, report.skipped, started, previous,
+                                           report.embedded).name
+            progress("writing index", 1, 1)
+    report.seconds = time.time() - started
+    return report
+
+
 def build_index(settings: Settings, progress: Progress = _silent,
-                notify: Callable[[str], None] | None = None) -> BuildReport:
-    """Full rebuild of the index from the corpus folder."""
-    progress("reading documents", 0, 1)
-    loaded = load_corpus(settings.corpus_dir, settings.max_file_mb)
-    progress("reading documents", 1, 1)
-    return build_from_documents(settings, loaded.documents, loaded.skipped, progress, notify=notify)
+                notify: Callable[[str], None] | None = None, wait: float | None = None) -> BuildReport:
+    """Full rebuild of the index from the corpus folder: every document read and embedded again."""
+    return refresh(settings, progress, notify, incremental=False, wait=wait)
+
+
+def update_index(settings: Settings, progress: Progress = _silent,
+                 notify: Callable[[str], None] | None = None, wait: float | None = None) -> BuildReport:
+    """Embed only what changed in the corpus since the live version (a full build when needed)."""
+    return refresh(settings, progress, notify, incremental=True, wait=wait)

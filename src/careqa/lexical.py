@@ -20,8 +20,10 @@ def _stemmer():
 def stopwords() -> frozenset[str]:
     from bm25s.stopwords import STOPWORDS_EN
 
-    return frozenset(STOPWORDS_EN) | {"does", "did", "much", "many", "what", "how", "why", "when",
-                                      "which", "who", "whom", "where", "used"}
+    question_words = {"does", "did", "do", "much", "many", "what", "how", "why", "when", "which", "who",
+                      "whom", "where", "used", "say", "says", "said", "about", "made", "make", "mean",
+                      "meant", "each", "my", "your", "versus", "vs", "tell", "describe", "explain", "list"}
+    return frozenset(STOPWORDS_EN) | question_words
 
 
 def terms(text: str) -> list[str]:
@@ -29,6 +31,12 @@ def terms(text: str) -> list[str]:
     stop = stopwords()
     words = [w for w in _TOKEN.findall(text.lower()) if w not in stop]
     return _stemmer().stemWords(words) if words else []
+
+
+def shares_stem(term: str, have: set[str]) -> bool:
+    """True when `have` holds the term or a word sharing its first five letters
+    ("incentivis"/"incent", "coordin"/"coordinating"), as stemmers leave such pairs apart."""
+    return term in have or (len(term) >= 5 and any(h[:5] == term[:5] for h in have))
 
 
 def build_bm25(texts: list[str]):

@@ -1,11 +1,14 @@
 """Loading corpus files (.txt .md .html .pdf .docx) into Documents with metadata and headings.
 
 A file that cannot be read raises DocumentError naming the file and the reason; `load_corpus`
-collects those as skipped files so one bad file never stops a build.
+collects those as skipped files so one bad file never stops a build. PDF, DOCX and HTML are parsed
+in a worker bounded in time and memory (isolate.py); plain text is decoded here, its cost bounded
+by the size limit.
 """
 from __future__ import annotations
 
 import hashlib
+import json
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +17,7 @@ from .clean import Heading, clean_text, find_headings
 from .errors import DocumentError
 
 EXTENSIONS = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
+ISOLATED = (".html", ".htm", ".pdf", ".docx")
 METADATA_FILE = "sources.toml"
 IGNORED_NAMES = {METADATA_FILE, "README.md", "SOURCES.md"}
 
@@ -32,6 +36,7 @@ class Document:
     date: str = ""
     kind: str = ""
     source_map: list[tuple[int, int]] = field(default_factory=list)
+    meta_sha256: str = ""
 
     def meta(self) -> dict:
         return {"doc_id": self.doc_id, "path": self.path, "title": self.title,
@@ -95,24 +100,41 @@ def file_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def meta_hash(entry: dict | None) -> str:
+    """Fingerprint of a file's sources.toml entry: a new title changes what is embedded."""
+    return hashlib.sha256(json.dumps(entry or {}, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def human_size(n: float) -> str:
+    """Bytes as a short readable size, exact enough to compare a file with the limit."""
+    for unit, scale in (("MB", 1 << 20), ("KB", 1 << 10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}".replace(".0 ", " ")
+    return f"{n:.0f} bytes"
+
+
+def over_limit(path: Path, max_mb: float) -> bool:
+    return path.stat().st_size > max_mb * 1024 * 1024
+
+
 def load_document(path: Path, corpus_dir: Path, meta: dict | None = None,
                   max_mb: float = 50.0) -> Document:
     """Read one file into a Document; DocumentError says what is wrong with it."""
-    from . import formats
+    from . import formats, isolate
 
     rel = path.relative_to(corpus_dir).as_posix()
     ext = path.suffix.lower()
     if ext not in EXTENSIONS:
         raise DocumentError(f"{rel}: unsupported file type '{ext or path.name}' "
                             f"(careqa reads {', '.join(EXTENSIONS)})")
-    size = path.stat().st_size
-    if size > max_mb * 1024 * 1024:
-        raise DocumentError(f"{rel}: file is {size / 1048576:.1f} MB, over the {max_mb:g} MB limit")
+    if over_limit(path, max_mb):
+        raise DocumentError(f"{rel}: file is {human_size(path.stat().st_size)}, over the "
+                            f"{human_size(max_mb * 1024 * 1024)} limit (CAREQA_MAX_FILE_MB)")
     data = path.read_bytes()
     if not data.strip():
         raise DocumentError(f"{rel}: file is empty")
     try:
-        extracted = formats.extract(data, ext)
+        extracted = isolate.extract(data, ext) if ext in ISOLATED else formats.extract(data, ext)
     except DocumentError as exc:
         raise DocumentError(f"{rel}: {exc}") from None
     if not extracted.text.strip():
@@ -129,22 +151,38 @@ def load_document(path: Path, corpus_dir: Path, meta: dict | None = None,
         date=str(meta.get("date", "")),
         kind=str(meta.get("kind", "")),
         source_map=extracted.source_map,
+        meta_sha256=meta_hash(meta),
     )
 
 
 def load_corpus(corpus_dir: Path, max_mb: float = 50.0, only: set[str] | None = None) -> LoadResult:
-    """Load every corpus file (or those whose relative path is in `only`), collecting skips."""
+    """Load every corpus file (or those whose relative path is in `only`), collecting skips.
+
+    Two files whose paths differ only by extension would share a document id (and chunk ids);
+    the second is skipped with a reason rather than silently replacing the first.
+    """
     corpus_dir = Path(corpus_dir)
     metadata = read_metadata(corpus_dir)
+    from . import isolate
+
     docs, skipped = [], []
-    for path in corpus_files(corpus_dir):
-        rel = path.relative_to(corpus_dir).as_posix()
-        if only is not None and rel not in only:
-            continue
-        try:
-            docs.append(load_document(path, corpus_dir, metadata.get(rel), max_mb))
-        except DocumentError as exc:
-            skipped.append(Skipped(rel, str(exc).split(": ", 1)[-1]))
+    owners: dict[str, str] = {}
+    try:
+        for path in corpus_files(corpus_dir):
+            rel = path.relative_to(corpus_dir).as_posix()
+            doc_id = doc_id_for(path, corpus_dir)
+            if doc_id in owners:
+                skipped.append(Skipped(rel, f"same document id '{doc_id}' as {owners[doc_id]}; rename one of them"))
+                continue
+            owners[doc_id] = rel
+            if only is not None and rel not in only:
+                continue
+            try:
+                docs.append(load_document(path, corpus_dir, metadata.get(rel), max_mb))
+            except DocumentError as exc:
+                skipped.append(Skipped(rel, str(exc).split(": ", 1)[-1]))
+    finally:
+        isolate.stop()
     return LoadResult(docs, skipped)
 
 

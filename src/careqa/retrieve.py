@@ -44,7 +44,12 @@ def _minmax(x: np.ndarray) -> np.ndarray:
 
 def fuse(dense: np.ndarray, lexical: np.ndarray, method: str = "weighted",
          weight: float = FUSION_WEIGHT) -> np.ndarray:
-    """Fused scores for candidates: min-max weighted sum, or reciprocal rank fusion."""
+    """Fused scores for candidates: min-max weighted sum, reciprocal rank fusion, or one side
+    alone ("dense", "bm25") for comparison."""
+    if method == "dense":
+        return dense.astype("float64")
+    if method == "bm25":
+        return lexical.astype("float64")
     if method == "rrf":
         ranks_d = np.argsort(np.argsort(-dense))
         ranks_l = np.argsort(np.argsort(-lexical))

@@ -8,7 +8,7 @@ _ABBREVIATIONS = {
     "fig", "figs", "vol", "p", "pp", "ed", "eds", "approx", "inc", "ltd", "co", "jan", "feb",
     "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "ca",
 }
-_END = re.compile(r"[.!?\u2026]+[\"'\u201d\u2019)\]]*(?=\s)|\n[ \t]*\n|\n(?=[ \t]*(?:[\u2022\u25aa*-]|\d{1,2}[.)])[ \t])")
+_END = re.compile(r"[.!?\u2026]+[\"'\u201d\u2019)\]]*(?=\s)|\n")
 
 
 def _is_abbreviation(text: str, dot: int) -> bool:
@@ -24,7 +24,8 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     """(start, end) spans of the sentences in text[start:end], trimmed of surrounding space.
 
     A sentence ends at . ! ? followed by space and a capital, digit or quote (not after an
-    abbreviation or initial), at a blank line, or before a bullet line.
+    abbreviation or initial), and at every line break: cleaning has already joined the lines
+    an extractor wrapped, so a line break left is a real one (list item, heading, metadata).
     """
     end = len(text) if end is None else end
     spans: list[tuple[int, int]] = []

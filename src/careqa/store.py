@@ -7,7 +7,8 @@
     index/<name>/.lock            held by the one writer
 
 Readers only ever open a folder named by CURRENT, and CURRENT only ever names a complete folder,
-so a crash at any moment leaves the previous version in place.
+so a crash at any moment leaves the previous version in place. Each manifest names the version
+that was live before it; writers keep that one (a reader may be loading it) and delete the rest.
 """
 from __future__ import annotations
 
@@ -23,6 +24,12 @@ import numpy as np
 
 from .chunk import Chunk
 from .errors import CareqaError, IndexBusyError, IndexCorruptError, IndexMissingError
+
+LOAD_ATTEMPTS = 5
+
+
+class IndexWriteError(CareqaError):
+    """A new version could not be written (disk full, permissions); the previous one stays live."""
 
 FORMAT_VERSION = 1
 CURRENT = "CURRENT"
@@ -91,15 +98,21 @@ def writer_lock(index_dir: Path, wait: float | None = None, notify=None):
         try:
             lock.acquire(timeout=-1 if wait is None else wait)
         except Timeout:
-            raise IndexBusyError(f"{index_dir}: another build or update is running") from None
+            raise IndexBusyError(f"{index_dir}: another build or update is still running after "
+                                 f"{wait:g} s; try again when it has finished") from None
     try:
         yield
     finally:
         lock.release()
 
 
-def clean_leftovers(index_dir: Path) -> list[str]:
-    """Remove half-written versions of killed runs (call only while holding the lock)."""
+def tidy(index_dir: Path) -> list[str]:
+    """Remove what killed runs and old versions left: everything but the live and previous version.
+
+    Call only while holding the writer lock. A version folder that CURRENT never named (a run
+    killed between rename and switch) or one half-deleted by a killed prune goes too. When the
+    live manifest cannot be read, every version folder is kept: never delete what we cannot place.
+    """
     removed = []
     for p in index_dir.glob("tmp-*"):
         shutil.rmtree(p, ignore_errors=True)
@@ -107,6 +120,19 @@ def clean_leftovers(index_dir: Path) -> list[str]:
     stale = index_dir / (CURRENT + ".tmp")
     if stale.exists():
         stale.unlink()
+        removed.append(stale.name)
+    live = current_version(index_dir)
+    keep: set[str | None] = set()
+    if live is not None:
+        try:
+            manifest = json.loads((index_dir / live / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return removed
+        keep = {live, manifest.get("previous")}
+    for p in sorted(index_dir.glob("v-*")):
+        if p.name not in keep:
+            shutil.rmtree(p, ignore_errors=True)
+            removed.append(p.name)
     return removed
 
 
@@ -118,11 +144,14 @@ def new_version_dir(index_dir: Path) -> tuple[str, Path]:
     return f"v-{stamp}", tmp
 
 
-def publish(index_dir: Path, tmp: Path, version: str, keep: int = 2) -> Path:
-    """Make the complete folder `tmp` the live version, atomically, then prune old versions."""
-    for part in tmp.iterdir():
-        if part.is_file():
-            fsync_path(part)
+def publish(index_dir: Path, tmp: Path, version: str) -> Path:
+    """Make the complete folder `tmp` the live version, atomically, then prune old versions.
+
+    Every file is flushed before the rename, and CURRENT is replaced in one step, so a reader (or a
+    process killed at any point) sees either the old version or the new one, never a mix.
+    """
+    for part in sorted(tmp.rglob("*"), reverse=True):
+        fsync_path(part)
     fsync_path(tmp)
     final = index_dir / version
     os.rename(tmp, final)
@@ -133,10 +162,7 @@ def publish(index_dir: Path, tmp: Path, version: str, keep: int = 2) -> Path:
         os.fsync(fh.fileno())
     os.replace(pointer, index_dir / CURRENT)
     fsync_path(index_dir)
-    versions = sorted(p.name for p in index_dir.glob("v-*") if p.is_dir())
-    for old in versions[:-keep]:
-        if old != version:
-            shutil.rmtree(index_dir / old, ignore_errors=True)
+    tidy(index_dir)
     return final
 
 
@@ -187,4 +213,23 @@ def load_version(path: Path) -> StoredIndex:
     if vectors.ntotal != len(chunks) or manifest.get("chunks") != len(chunks):
         raise IndexCorruptError(f"{path}: {vectors.ntotal} vectors for {len(chunks)} chunks; "
                                 "rebuild with `careqa index build`")
+    if spans is not None and not (len(spans) == len(vecs) == manifest.get("sentences")):
+        raise IndexCorruptError(f"{path}: {len(vecs)} sentence vectors for {len(spans)} sentences; "
+                                "rebuild with `careqa index build`")
     return StoredIndex(path, manifest, chunks, documents, vectors, bm25, spans, vecs)
+
+
+def load_live(index_dir: Path) -> StoredIndex:
+    """Load the live version; if a writer switched and pruned it meanwhile, load the new one.
+
+    A reader that read CURRENT just before two quick updates may find its version half-deleted;
+    that is not corruption, so it reads CURRENT again and retries while CURRENT keeps moving.
+    """
+    for _ in range(LOAD_ATTEMPTS):
+        version = current_version(index_dir)
+        try:
+            return load_version(live_dir(index_dir))
+        except CareqaError:
+            if current_version(index_dir) == version:
+                raise
+    return load_version(live_dir(index_dir))

@@ -1,0 +1,38 @@
+# The two commands of the README: `make run` and `make test`. Both create .venv on first use.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip --disable-pip-version-check
+export HF_HUB_OFFLINE := 1
+export GRADIO_ANALYTICS_ENABLED := False
+
+.PHONY: run test install index bench clean
+
+# torch is pinned and installed first: that pin is the CPU wheel; an unpinned torch pulls CUDA.
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PIP) install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+index: install
+	$(VENV)/bin/careqa index status >/dev/null 2>&1 || $(VENV)/bin/careqa index build
+
+run: install
+	$(VENV)/bin/careqa serve
+
+test: $(VENV)/.installed-test
+	$(PY) -m pytest -q
+
+bench: index
+	$(PY) benchmarks/latency.py
+	$(PY) benchmarks/update.py
+	$(PY) benchmarks/ui_latency.py
+
+clean:
+	rm -rf $(VENV) index/default

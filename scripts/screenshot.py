@@ -1,0 +1,55 @@
+"""Write docs/screenshot.png: the app answering the Norway question, first source open.
+
+    .venv/bin/python scripts/screenshot.py [--out docs/screenshot.png]
+
+Uses ./corpus and ./index (building the index first if missing) and headless Chromium.
+"""
+from __future__ import annotations
+
+import argparse
+import socket
+import time
+from pathlib import Path
+
+from careqa.assistant import Assistant
+from careqa.config import Settings
+from careqa_ui import browser
+from careqa_ui.app import build_app, launch
+
+QUESTION = "How does Norway incentivise discharge coordination?"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", default="docs/screenshot.png")
+    ap.add_argument("--width", type=int, default=1440)
+    ap.add_argument("--height", type=int, default=900)
+    args = ap.parse_args()
+    assistant = Assistant(Settings.from_env())
+    if not assistant.has_index():
+        print(assistant.build().summary())
+    app = build_app(assistant)
+    url = launch(app, port=free_port(), block=False, quiet=True)
+    driver = browser.chromium(args.width, args.height)
+    try:
+        browser.ask(driver, url, QUESTION)
+        browser.open_citation(driver, 0)
+        driver.execute_async_script("document.fonts.ready.then(arguments[arguments.length - 1])")
+        time.sleep(0.5)
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(out))
+        print(f"wrote {out}")
+    finally:
+        driver.quit()
+        app.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The careqa web app (Gradio): `careqa serve` starts it."""
