@@ -17,10 +17,12 @@ from .retrieve import Passage
 ABSTAIN_TEXT = "The documents do not cover this. The closest passages are listed below."
 MAX_SENTENCES = 4
 MIN_SENTENCES = 2
+MAX_WITH_ANTECEDENTS = 5
 CARRY = 0.85  # a sentence right after a relevant one often carries the specifics
 CARRY_ANAPHOR = 0.95
 SUBJECT_WORDS = 4
-NOVELTY = 0.3  # bonus for a sentence covering question terms the answer lacks so far
+NOVELTY = 0.3
+_ASIDE = re.compile(r"^\(.*\)\W*$", re.S)  # a bare reference like "(Canterbury Clinical Network, 2009)"  # bonus for a sentence covering question terms the answer lacks so far
 _ANAPHOR = re.compile(r"(?:They|It|Its|Their|These|This|Those|Such|He|She|Under this|The latter)\b")
 
 
@@ -64,6 +66,7 @@ class Candidate:
     lexical: float
     score: float
     words: frozenset[str]
+    index: int
 
 
 _LABEL_PREFIX = re.compile(r"^[A-Z][A-Z ]+\s*(?::|\u2013|\u2014| - )\s*")
@@ -208,7 +211,7 @@ class Answerer:
                 seen.add((p.doc_id, a))
                 text = self.texts[self.doc_order[p.doc_id]][a:b]
                 words = set(terms(text))
-                if len(words) < 3:
+                if len(words) < 3 or _ASIDE.match(text):
                     continue
                 vec = self.stored.sentence_vectors[i]
                 dense = float(vec @ q)
@@ -219,7 +222,7 @@ class Answerer:
                 raw[i] = dense + 0.5 * lexical + 0.15 * prior + 0.15 * subject
                 inherited = self.carry(i, text) * raw.get(i - 1, 0.0)
                 out.append(Candidate(p, a, b, vec, dense, lexical, max(raw[i], inherited),
-                                     frozenset(words | context)))
+                                     frozenset(words | context), i))
         return out
 
     def carry(self, i: int, text: str) -> float:
@@ -251,7 +254,20 @@ class Answerer:
             chosen.append(pick)
             covered |= pick.words
             pool.remove(pick)
-        return chosen
+        return self.with_antecedents(chosen, candidates)
+
+    def with_antecedents(self, chosen: list[Candidate], candidates: list[Candidate]) -> list[Candidate]:
+        """A chosen sentence opening with "It"/"They"/"These" brings the sentence before it
+        (same passage, same line), so the answer never starts talking about an unnamed thing."""
+        by_index = {c.index: c for c in candidates}
+        out = list(chosen)
+        for c in chosen:
+            prev = by_index.get(c.index - 1)
+            text = self.texts[self.doc_order[c.passage.doc_id]][c.start:c.end]
+            if (prev is not None and prev not in out and len(out) < MAX_WITH_ANTECEDENTS
+                    and prev.passage is c.passage and _ANAPHOR.match(text) and self.carry(c.index, text)):
+                out.append(prev)
+        return out
 
     def compose(self, question: str, chosen: list[Candidate], passages: list[Passage],
                 weights: dict[str, float]) -> Answer:

@@ -287,60 +287,65 @@ def corpus_state(settings: Settings) -> dict[str, tuple[str, str]]:
     return state
 
 
+def assemble(settings: Settings, live: store.StoredIndex | None, reuse: bool, report: BuildReport) -> list[Part]:
+    """The documents of the next version in path order, loaded anew or (when `reuse`) taken from
+    the live version; fills the report's added, changed, unchanged, removed and skipped lists."""
+    old = stored_parts(live) if live is not None else {}
+    state = corpus_state(settings)
+    same = {rel for rel, (sha, meta) in state.items()
+            if rel in old and (old[rel].doc.sha256, old[rel].doc.meta_sha256) == (sha, meta)}
+    loaded = load_corpus(settings.corpus_dir, settings.max_file_mb, only=set(state) - same if reuse else None)
+    parts: dict[str, Part] = {}
+    for d in loaded.documents:
+        part = new_part(settings, d)
+        if not part.chunks:
+            loaded.skipped.append(Skipped(d.path, "no passages to index (only headings)"))
+            continue
+        parts[d.path] = part
+        (report.unchanged if d.path in same else report.changed if d.path in old else report.added).append(d.path)
+    for rel in sorted(same - {s.path for s in loaded.skipped} - set(parts)):
+        parts[rel] = old[rel]
+        report.unchanged.append(rel)
+    taken = {p.doc.doc_id for p in parts.values()}
+    for s in sorted(loaded.skipped, key=lambda s: s.path):
+        kept = old.get(s.path)
+        if kept is not None and kept.doc.doc_id not in taken:
+            kept = kept if reuse else new_part(settings, kept.doc)
+            if kept.chunks:
+                parts[s.path] = kept
+                s = Skipped(s.path, f"{s.reason}; kept the version indexed before")
+        report.skipped.append(s)
+    report.removed = sorted(set(old) - set(state))
+    if not parts:
+        raise DocumentError(f"{settings.corpus_dir}: no readable documents to index"
+                            + "".join(f"; {s}" for s in report.skipped[:3]))
+    return [parts[rel] for rel in sorted(parts)]
+
+
 def refresh(settings: Settings, progress: Progress, notify: Callable[[str], None] | None,
             incremental: bool, wait: float | None) -> BuildReport:
-    """Bring the index in line with the corpus; `incremental` reuses what the live version holds."""
+    """Bring the index in line with the corpus; `incremental` reuses what the live version holds.
+
+    The writer lock is held throughout: the live version read at the start is the one replaced.
+    """
     started = time.time()
     with store.writer_lock(settings.index_dir, wait, notify):
         store.tidy(settings.index_dir)
         live, reason = live_for_reuse(settings)
         reuse = incremental and not reason
-        old = stored_parts(live) if live is not None else {}
-        progress("reading documents", 0, 1)
-        state = corpus_state(settings)
-        same = {rel for rel, (sha, meta) in state.items()
-                if rel in old and (old[rel].doc.sha256, old[rel].doc.meta_sha256) == (sha, meta)}
-        loaded = load_corpus(settings.corpus_dir, settings.max_file_mb,
-                             only=set(state) - same if reuse else None)
-        progress("reading documents", 1, 1)
         report = BuildReport("", 0, 0, 0, 0.0, full_rebuild_reason=reason if incremental else "")
-        parts: dict[str, Part] = {}
-        for d in loaded.documents:
-            part = new_part(settings, d)
-            if not part.chunks:
-                loaded.skipped.append(Skipped(d.path, "no passages to index (only headings)"))
-                continue
-            parts[d.path] = part
-            target = report.unchanged if d.path in same else report.changed if d.path in old else report.added
-            target.append(d.path)
-        bad = {s.path for s in loaded.skipped}
-        for rel in sorted(same - bad - set(parts)):
-            parts[rel] = old[rel]
-            report.unchanged.append(rel)
-        taken = {p.doc.doc_id for p in parts.values()}
-        for s in loaded.skipped:
-            kept = old.get(s.path)
-            if kept is not None and kept.doc.doc_id not in taken:
-                kept = kept if reuse else new_part(settings, kept.doc)
-                if kept.chunks:
-                    parts[s.path] = kept
-                    s = Skipped(s.path, f"{s.reason}; kept the version indexed before")
-            report.skipped.append(s)
-        report.removed = sorted(set(old) - set(state))
-        ordered = [parts[rel] for rel in sorted(parts)]
-        if not ordered:
-            raise DocumentError(f"{settings.corpus_dir}: no readable documents to index"
-                                + "".join(f"; {s}" for s in report.skipped[:3]))
-        report.documents, report.chunks = len(ordered), sum(len(p.chunks) for p in ordered)
-        if reuse and not (report.added or report.changed or report.removed) and \
-                live.manifest.get("skipped") == [{"path": s.path, "reason": s.reason} for s in report.skipped]:
+        progress("reading documents", 0, 1)
+        parts = assemble(settings, live, reuse, report)
+        progress("reading documents", 1, 1)
+        report.documents, report.chunks = len(parts), sum(len(p.chunks) for p in parts)
+        skipped = [{"path": s.path, "reason": s.reason} for s in report.skipped]
+        if reuse and not (report.added or report.changed or report.removed) and live.manifest.get("skipped") == skipped:
             report.version, report.up_to_date = live.version, True
         else:
-            report.embedded = embed_parts(settings, ordered, progress)
+            report.embedded = embed_parts(settings, parts, progress)
             progress("writing index", 0, 1)
-            previous = store.current_version(settings.index_dir)
-            report.version = write_version(settings, ordered, report.skipped, started, previous,
-                                           report.embedded).name
+            report.version = write_version(settings, parts, report.skipped, started,
+                                           store.current_version(settings.index_dir), report.embedded).name
             progress("writing index", 1, 1)
     report.seconds = time.time() - started
     return report

@@ -8,7 +8,8 @@ build. A plain subprocess rather than multiprocessing: no re-import of the calle
 (the UI's) in the worker, and the worker starts once per build, not once per file.
 
 Limits: CAREQA_PARSE_SECONDS per file (default 120) and CAREQA_PARSE_MEMORY_MB of address space
-beyond the worker's own start-up size (default 2048).
+beyond the worker's own start-up size (default 2048). The memory limit needs Linux (/proc and an
+enforced RLIMIT_AS); elsewhere only the time limit applies.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 from .errors import DocumentError
 
@@ -42,8 +44,10 @@ class _Worker:
 
     def __init__(self, memory_mb: float):
         self.memory_mb = memory_mb
+        package_root = str(Path(__file__).resolve().parent.parent)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
         self.proc = subprocess.Popen([sys.executable, "-m", "careqa.isolate", str(memory_mb)],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
         try:
             started = self._read(len(READY), time.monotonic() + START_SECONDS, START_SECONDS) == READY
         except DocumentError:
@@ -127,21 +131,25 @@ def stop() -> None:
 atexit.register(stop)
 
 
-def _address_space(field: str = "") -> int:
-    """This process's address space in bytes now, or its peak with field="VmPeak"."""
-    if not field:
-        with open("/proc/self/statm") as fh:
-            return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-    with open("/proc/self/status") as fh:
-        line = next(line for line in fh if line.startswith(field + ":"))
-    return int(line.split()[1]) * 1024
+def _address_space(field: str = "") -> int | None:
+    """This process's address space in bytes now, or its peak with field="VmPeak"; None without /proc."""
+    try:
+        if not field:
+            with open("/proc/self/statm") as fh:
+                return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        with open("/proc/self/status") as fh:
+            line = next(line for line in fh if line.startswith(field + ":"))
+        return int(line.split()[1]) * 1024
+    except (OSError, StopIteration):
+        return None
 
 
-def _near_ceiling(limit: int) -> bool:
-    return _address_space("VmPeak") > limit - (32 << 20)
+def _near_ceiling(limit: int | None) -> bool:
+    peak = _address_space("VmPeak")
+    return limit is not None and peak is not None and peak > limit - (32 << 20)
 
 
-def _parse(data: bytes, ext: str, limit: int, memory_mb: float) -> tuple[str, object]:
+def _parse(data: bytes, ext: str, limit: int | None, memory_mb: float) -> tuple[str, object]:
     """("ok", Extracted) or ("error", reason). A failure at the memory ceiling is named as such:
     parsers often report a failed allocation as something else (lxml: "unknown error")."""
     from . import formats
@@ -168,8 +176,10 @@ def _serve(memory_mb: float) -> None:
 
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
-    limit = _address_space() + int(memory_mb * 1024 * 1024)
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    base = _address_space()
+    limit = None if base is None else base + int(memory_mb * 1024 * 1024)
+    if limit is not None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     out.write(READY)
     out.flush()
     stdin = sys.stdin.buffer
