@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import statistics
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -40,9 +40,8 @@ def main() -> None:
     p95 = times[min(len(times) - 1, int(0.95 * len(times)))]
     print(f"warm ask (retrieval + answer), {len(times)} questions: "
           f"p50 {statistics.median(times):.1f} ms, p95 {p95:.1f} ms")
-    careqa = shutil.which("careqa") or "careqa"
     started = time.perf_counter()
-    subprocess.run([careqa, "ask", NORWAY], check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "careqa", "ask", NORWAY], check=True, capture_output=True)
     print(f"cold `careqa ask` (new process, model load included): {time.perf_counter() - started:.2f} s")
 
 
