@@ -333,7 +333,7 @@ def refresh(settings: Settings, progress: Progress, notify: Callable[[str], None
         store.tidy(settings.index_dir)
         live, reason = live_for_reuse(settings)
         reuse = incremental and not reason
-        report = BuildReport("", 0, 0, 0, 0.0, full_rebuild_reason=reason if incremental else "requested")
+        report = BuildReport("", 0, 0, 0, 0.0, full_rebuild_reason=reason if incremental else "")
         progress("reading documents", 0, 1)
         parts = assemble(settings, live, reuse, report)
         progress("reading documents", 1, 1)
