@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import time
 
@@ -19,15 +18,10 @@ from gradio_client import Client  # noqa: E402
 
 from careqa.assistant import Assistant  # noqa: E402
 from careqa.config import Settings  # noqa: E402
-from careqa_ui.app import build_app, launch  # noqa: E402
+from careqa_ui.app import start_local  # noqa: E402
 
 QUESTION = "How does Norway incentivise discharge coordination?"
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def main() -> None:
@@ -35,10 +29,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=20)
     args = ap.parse_args()
     assistant = Assistant(Settings.from_env())
-    if not assistant.has_index():
-        print(assistant.build().summary())
-    app = build_app(assistant)
-    url = launch(app, port=free_port(), block=False, quiet=True)
+    app, url = start_local(assistant)
     try:
         client = Client(url, verbose=False)
         client.predict(QUESTION, [], "", 5, api_name="/ask")

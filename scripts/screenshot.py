@@ -7,22 +7,16 @@ Uses ./corpus and ./index (building the index first if missing) and headless Chr
 from __future__ import annotations
 
 import argparse
-import socket
 import time
 from pathlib import Path
 
 from careqa.assistant import Assistant
 from careqa.config import Settings
 from careqa_ui import browser
-from careqa_ui.app import build_app, launch
+from careqa_ui.app import start_local
 
 QUESTION = "How does Norway incentivise discharge coordination?"
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def main() -> None:
@@ -32,10 +26,7 @@ def main() -> None:
     ap.add_argument("--height", type=int, default=900)
     args = ap.parse_args()
     assistant = Assistant(Settings.from_env())
-    if not assistant.has_index():
-        print(assistant.build().summary())
-    app = build_app(assistant)
-    url = launch(app, port=free_port(), block=False, quiet=True)
+    app, url = start_local(assistant)
     driver = browser.chromium(args.width, args.height)
     try:
         browser.ask(driver, url, QUESTION)

@@ -43,20 +43,11 @@ def assistant(bundled):
     return Assistant(bundled)
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def bundled_app(assistant):
     """URL of the real Gradio app over the bundled index, served on a free local port."""
-    from careqa_ui.app import build_app, launch
+    from careqa_ui.app import start_local
 
-    app = build_app(assistant)
-    url = launch(app, port=free_port(), block=False, quiet=True)
+    app, url = start_local(assistant)
     yield url
     app.close()

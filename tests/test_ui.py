@@ -13,7 +13,8 @@ import httpx
 import pytest
 from gradio_client import Client
 
-from conftest import BUNDLED_CORPUS, free_port
+from careqa_ui.app import free_port, start_local
+from conftest import BUNDLED_CORPUS
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:gradio.queueing")
 
@@ -89,16 +90,12 @@ def small(tmp_path_factory):
     """A one-document corpus with its index, served by its own app."""
     from careqa.assistant import Assistant
     from careqa.config import Settings
-    from careqa_ui.app import build_app, launch
 
     root = tmp_path_factory.mktemp("small")
     (root / "corpus").mkdir()
     shutil.copy(BUNDLED_CORPUS / "who-observatory-policy-brief-62.txt", root / "corpus")
     settings = Settings(corpus_dir=root / "corpus", index_root=root / "index")
-    assistant = Assistant(settings)
-    assistant.build()
-    app = build_app(assistant)
-    url = launch(app, port=free_port(), block=False, quiet=True)
+    app, url = start_local(Assistant(settings))
     yield Client(url, verbose=False), settings, url
     app.close()
 

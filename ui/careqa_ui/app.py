@@ -233,6 +233,24 @@ def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, auth: tupl
     return url
 
 
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_local(assistant: Assistant) -> tuple[gr.Blocks, str]:
+    """The app over `assistant` on a free local port, not blocking (scripts, benchmarks, tests);
+    builds the index first when there is none."""
+    if not assistant.has_index():
+        print(assistant.build().summary())
+    app = build_app(assistant)
+    return app, launch(app, port=free_port(), block=False, quiet=True)
+
+
 def serve(settings: Settings | None = None, host: str = "127.0.0.1", port: int = 7860,
           auth: tuple[str, str] | None = None, block: bool = True) -> tuple[gr.Blocks, str]:
     """Build the app over the index named by `settings`, load the model, and start it."""
