@@ -107,6 +107,8 @@ def test_update_from_bundled_reuses_unchanged_document(states):
     assert np.array_equal(old.sentence_vectors[old.sentence_spans[:, 0] == old_ord],
                           new.sentence_vectors[new.sentence_spans[:, 0] == new_ord])
     assert new.manifest["previous"] == old.version
+    assert new.manifest["documents"][COMMONWEALTH]["indexed_at"] == old.manifest["built_at"]
+    assert new.manifest["documents"]["alpha.txt"]["indexed_at"] == new.manifest["built_at"]
 
 
 def test_update_embeds_only_changes_and_answers_from_them(states, tmp_path):

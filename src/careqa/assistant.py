@@ -63,12 +63,13 @@ class Assistant:
 
     # --- inspecting ------------------------------------------------------------------------
     def documents(self) -> list[dict]:
-        """Indexed documents with their metadata and chunk counts."""
+        """Indexed documents with their metadata, chunk counts and when each was last embedded."""
         manifest = self.manifest
         docs = self._live()[0].stored.documents
-        counts = {v["doc_id"]: v["chunks"] for v in manifest["documents"].values()}
+        entries = {v["doc_id"]: v for v in manifest["documents"].values()}
         return [{k: v for k, v in d.items() if k not in ("text", "headings", "source_map")}
-                | {"chunks": counts.get(doc_id, 0), "indexed_at": manifest["built_at"]}
+                | {"chunks": entries.get(doc_id, {}).get("chunks", 0),
+                   "indexed_at": entries.get(doc_id, {}).get("indexed_at", manifest["built_at"])}
                 for doc_id, d in docs.items()]
 
     def document(self, doc_id: str) -> dict:

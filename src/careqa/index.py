@@ -105,6 +105,7 @@ class Part:
     vectors: np.ndarray | None = None
     sentences: np.ndarray | None = None
     sentence_vectors: np.ndarray | None = None
+    indexed_at: str = ""
 
 
 def new_part(settings: Settings, doc: Document) -> Part:
@@ -134,7 +135,8 @@ def stored_parts(stored: store.StoredIndex) -> dict[str, Part]:
                        [tuple(x) for x in row.get("source_map", [])],
                        entries.get(doc_id, {}).get("meta_sha256", ""))
         idx = rows.get(doc_id, [])
-        part = Part(doc, [stored.chunks[i] for i in idx], vectors[idx] if vectors is not None else None)
+        part = Part(doc, [stored.chunks[i] for i in idx], vectors[idx] if vectors is not None else None,
+                    indexed_at=entries.get(doc_id, {}).get("indexed_at", stored.manifest["built_at"]))
         if spans is not None:
             mine = spans[:, 0] == ordinal
             part.sentences, part.sentence_vectors = spans[mine, 1:], stored.sentence_vectors[mine]
@@ -198,6 +200,7 @@ def write_version(settings: Settings, parts: list[Part], skipped: list[Skipped],
             {**p.doc.meta(), "sha256": p.doc.sha256, "text": p.doc.text,
              "headings": [[h.title, h.level, h.start, h.end] for h in p.doc.headings],
              "source_map": p.doc.source_map} for p in parts))
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         sentences = 0
         if all(p.sentence_vectors is not None for p in parts):
             table = np.concatenate([np.column_stack([np.full(len(p.sentences), i, dtype="int64"), p.sentences])
@@ -217,12 +220,13 @@ def write_version(settings: Settings, parts: list[Part], skipped: list[Skipped],
             "corpus": str(settings.corpus_dir),
             "documents": {p.doc.path: {"doc_id": p.doc.doc_id, "sha256": p.doc.sha256,
                                        "meta_sha256": p.doc.meta_sha256, "title": p.doc.title,
-                                       "chunks": len(p.chunks)} for p in parts},
+                                       "chunks": len(p.chunks), "indexed_at": p.indexed_at or now}
+                          for p in parts},
             "chunks": len(chunks),
             "sentences": sentences,
             "skipped": [{"path": s.path, "reason": s.reason} for s in skipped],
             "embedded": embedded,
-            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "built_at": now,
             "build_seconds": round(time.time() - started, 2),
         }
         store.write_json(tmp / "manifest.json", manifest)
