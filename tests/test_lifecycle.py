@@ -249,6 +249,7 @@ def test_sigkill_at_20_moments_leaves_a_whole_index(states, killer, tmp_path):
 
 def test_failed_write_leaves_previous_version_serving(states, tmp_path, monkeypatch):
     from careqa import store
+    from careqa.errors import IndexWriteError
     from careqa.index import update_index
 
     settings = settings_for(states.b, copy_index(states, tmp_path / "index"))
@@ -261,7 +262,7 @@ def test_failed_write_leaves_previous_version_serving(states, tmp_path, monkeypa
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
     monkeypatch.setattr(store, "write_jsonl", disk_full)
-    with pytest.raises(store.IndexWriteError, match=r"could not write the new index version "
+    with pytest.raises(IndexWriteError, match=r"could not write the new index version "
                                                     r"\(No space left on device\); the previous version is still live"):
         update_index(settings)
     assert store.current_version(settings.index_dir) == live

@@ -19,3 +19,7 @@ class IndexCorruptError(CareqaError):
 
 class IndexBusyError(CareqaError):
     """Another process is writing the index."""
+
+
+class IndexWriteError(CareqaError):
+    """A new version could not be written (disk full, permissions); the previous one stays live."""

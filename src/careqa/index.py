@@ -27,7 +27,7 @@ from .chunk import ENCODING, Chunk, chunk_document, contextual_header
 from .clean import Heading
 from .config import Settings
 from .embed import get_embedder
-from .errors import CareqaError, DocumentError
+from .errors import CareqaError, DocumentError, IndexWriteError
 from .lexical import build_bm25
 from .load import Document, Skipped, corpus_files, load_corpus, meta_hash, over_limit, read_metadata
 from .sentences import sentence_spans
@@ -188,7 +188,7 @@ def write_version(settings: Settings, parts: list[Part], skipped: list[Skipped],
     try:
         version, tmp = store.new_version_dir(index_dir)
     except OSError as exc:
-        raise store.IndexWriteError(f"{index_dir}: cannot create a new version ({exc.strerror})") from None
+        raise IndexWriteError(f"{index_dir}: cannot create a new version ({exc.strerror})") from None
     try:
         chunks = [c for p in parts for c in p.chunks]
         vectors = np.concatenate([p.vectors for p in parts])
@@ -235,7 +235,7 @@ def write_version(settings: Settings, parts: list[Part], skipped: list[Skipped],
         shutil.rmtree(tmp, ignore_errors=True)
         if isinstance(exc, (OSError, RuntimeError)) and store.current_version(index_dir) != version:
             why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)[:120]
-            raise store.IndexWriteError(f"{index_dir}: could not write the new index version ({why}); "
+            raise IndexWriteError(f"{index_dir}: could not write the new index version ({why}); "
                                         "the previous version is still live") from None
         raise
 

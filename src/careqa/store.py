@@ -27,10 +27,6 @@ from .errors import CareqaError, IndexBusyError, IndexCorruptError, IndexMissing
 
 LOAD_ATTEMPTS = 5
 
-
-class IndexWriteError(CareqaError):
-    """A new version could not be written (disk full, permissions); the previous one stays live."""
-
 FORMAT_VERSION = 1
 CURRENT = "CURRENT"
 PARTS = ("manifest.json", "vectors.faiss", "chunks.jsonl", "documents.jsonl", "bm25")
