@@ -21,8 +21,8 @@ MAX_WITH_ANTECEDENTS = 5
 CARRY = 0.85  # a sentence right after a relevant one often carries the specifics
 CARRY_ANAPHOR = 0.95
 SUBJECT_WORDS = 4
-NOVELTY = 0.3
-_ASIDE = re.compile(r"^\(.*\)\W*$", re.S)  # a bare reference like "(Canterbury Clinical Network, 2009)"  # bonus for a sentence covering question terms the answer lacks so far
+NOVELTY = 0.3  # bonus for a sentence covering question terms the answer lacks so far
+_ASIDE = re.compile(r"^\(.*\)\W*$", re.S)  # a bare reference like "(Canterbury Clinical Network, 2009)"
 _ANAPHOR = re.compile(r"(?:They|It|Its|Their|These|This|Those|Such|He|She|Under this|The latter)\b")
 
 
@@ -61,6 +61,7 @@ class Candidate:
     passage: Passage
     start: int
     end: int
+    text: str
     vector: np.ndarray
     dense: float
     lexical: float
@@ -179,8 +180,7 @@ class Answerer:
             return 1.0
         have: set[str] = set()
         for c in chosen:
-            text = self.texts[self.doc_order[c.passage.doc_id]][c.start:c.end]
-            have |= set(terms(" ".join((text, c.passage.section, c.passage.title))))
+            have |= set(terms(" ".join((c.text, c.passage.section, c.passage.title))))
         return sum(w for t, w in focus.items() if shares_stem(t, have)) / sum(focus.values())
 
     @staticmethod
@@ -221,7 +221,7 @@ class Answerer:
                 prior = p.score / top
                 raw[i] = dense + 0.5 * lexical + 0.15 * prior + 0.15 * subject
                 inherited = self.carry(i, text) * raw.get(i - 1, 0.0)
-                out.append(Candidate(p, a, b, vec, dense, lexical, max(raw[i], inherited),
+                out.append(Candidate(p, a, b, text, vec, dense, lexical, max(raw[i], inherited),
                                      frozenset(words | context), i))
         return out
 
@@ -263,29 +263,27 @@ class Answerer:
         out = list(chosen)
         for c in chosen:
             prev = by_index.get(c.index - 1)
-            text = self.texts[self.doc_order[c.passage.doc_id]][c.start:c.end]
             if (prev is not None and prev not in out and len(out) < MAX_WITH_ANTECEDENTS
-                    and prev.passage is c.passage and _ANAPHOR.match(text) and self.carry(c.index, text)):
+                    and prev.passage is c.passage and _ANAPHOR.match(c.text) and self.carry(c.index, c.text)):
                 out.append(prev)
         return out
 
     def compose(self, question: str, chosen: list[Candidate], passages: list[Passage],
                 weights: dict[str, float]) -> Answer:
         """Order sentences readably (by cited passage, then text order) and number citations."""
-        first_score: dict[str, float] = {}
+        best_in_passage: dict[str, float] = {}
         for c in chosen:
-            first_score[c.passage.chunk_id] = max(first_score.get(c.passage.chunk_id, -9), c.score)
-        chosen.sort(key=lambda c: (-first_score[c.passage.chunk_id], c.start))
+            best_in_passage[c.passage.chunk_id] = max(best_in_passage.get(c.passage.chunk_id, -9), c.score)
+        chosen.sort(key=lambda c: (-best_in_passage[c.passage.chunk_id], c.start))
         numbers: dict[str, int] = {}
         sentences, parts = [], []
         previous_lead = ""
         for c in chosen:
             n = numbers.setdefault(c.passage.chunk_id, len(numbers) + 1)
-            text = self.texts[self.doc_order[c.passage.doc_id]][c.start:c.end]
-            lead = self.lead(c.passage.section, text, weights)
+            lead = self.lead(c.passage.section, c.text, weights)
             lead, previous_lead = ("" if lead == previous_lead else lead), lead
-            sentences.append(AnswerSentence(text, n, c.passage.doc_id, c.start, c.end, lead))
-            parts.append(f"{lead + ': ' if lead else ''}{' '.join(text.split())} [{n}]")
+            sentences.append(AnswerSentence(c.text, n, c.passage.doc_id, c.start, c.end, lead))
+            parts.append(f"{lead + ': ' if lead else ''}{' '.join(c.text.split())} [{n}]")
         by_chunk = {p.chunk_id: p for p in passages}
         citations = []
         for chunk_id, n in numbers.items():
