@@ -64,6 +64,12 @@ def _say(msg: str) -> None:
     print(msg, file=sys.stderr)
 
 
+def section_below_title(section: str, title: str) -> str:
+    """The section path without a top heading the title already says."""
+    top, sep, rest = section.partition(" > ")
+    return rest if sep and top in title else section
+
+
 def format_answer(result: dict) -> str:
     lines = [textwrap.fill(result["answer"], 100), ""]
     if result["abstained"]:
@@ -75,7 +81,7 @@ def format_answer(result: dict) -> str:
         lines.append("Sources:")
         items = [(c["n"], c) for c in result["citations"]]
     for n, p in items:
-        where = f" \u2014 {p['section']}" if p["section"] else ""
+        where = f" \u2014 {section_below_title(p['section'], p['title'])}" if p["section"] else ""
         meta = ", ".join(x for x in (p["publisher"], p["date"]) if x)
         lines.append(f"[{n}] {p['title']}{where}" + (f" ({meta})" if meta else ""))
         snippet = " ".join(p["text"].split())
