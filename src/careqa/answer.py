@@ -158,7 +158,8 @@ class Answerer:
         if missing:
             return [], f"the documents never mention {', '.join(missing)}"
         candidates = self.candidates(passages, query_vector, weights, sum(weights.values()) or 1.0)
-        grounded = [c for c in candidates if self.speaks_of(c.passage, groups)]
+        speaking = {p.chunk_id for p in passages if self.speaks_of(p, groups)}
+        grounded = [c for c in candidates if c.passage.chunk_id in speaking]
         if not grounded:
             names = " and ".join("/".join(g) for g in groups)
             return [], f"no passage speaks of {names}" if candidates else "no sentence to quote"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .config import Settings
 from .errors import CareqaError, DocumentError
-from .load import EXTENSIONS, IGNORED_NAMES, METADATA_FILE, corpus_files, load_document
+from .load import EXTENSIONS, IGNORED_NAMES, METADATA_FILE, corpus_files, load_document, over_limit
 
 DEFAULT_UPLOAD_MB = 20.0
 MAX_NAME_LENGTH = 120
@@ -66,8 +66,8 @@ def add_file(settings: Settings, source: Path, name: str, replace: bool = False,
     check_name(name)
     limit = upload_limit_mb() if max_mb is None else max_mb
     source = Path(source)
-    size = source.stat().st_size
-    if size > limit * 1024 * 1024:
+    if over_limit(source, limit):
+        size = source.stat().st_size
         raise CareqaError(f"refused {name!r}: file is {size / 1048576:.2f} MB, over the {limit:g} MB upload limit")
     corpus = Path(settings.corpus_dir)
     corpus.mkdir(parents=True, exist_ok=True)

@@ -240,6 +240,16 @@ def write_version(settings: Settings, parts: list[Part], skipped: list[Skipped],
         raise
 
 
+def embed_and_write(settings: Settings, parts: list[Part], skipped: list[Skipped], started: float,
+                    progress: Progress, sentences: bool = True) -> tuple[Path, int]:
+    """Embed what the parts lack and write them as the new live version (writer lock held)."""
+    embedded = embed_parts(settings, parts, progress, sentences)
+    progress("writing index", 0, 1)
+    path = write_version(settings, parts, skipped, started, store.current_version(settings.index_dir), embedded)
+    progress("writing index", 1, 1)
+    return path, embedded
+
+
 def build_from_documents(settings: Settings, docs: list[Document], skipped: list[Skipped] | None = None,
                          progress: Progress = _silent, sentences: bool = True,
                          notify: Callable[[str], None] | None = None) -> BuildReport:
@@ -248,11 +258,7 @@ def build_from_documents(settings: Settings, docs: list[Document], skipped: list
     with store.writer_lock(settings.index_dir, notify=notify):
         store.tidy(settings.index_dir)
         parts = [new_part(settings, d) for d in docs]
-        embedded = embed_parts(settings, parts, progress, sentences)
-        progress("writing index", 0, 1)
-        path = write_version(settings, parts, skipped or [], started,
-                             store.current_version(settings.index_dir), embedded)
-        progress("writing index", 1, 1)
+        path, embedded = embed_and_write(settings, parts, skipped or [], started, progress, sentences)
     return BuildReport(path.name, len(parts), embedded, embedded, time.time() - started,
                        skipped=list(skipped or []), added=[d.path for d in docs])
 
@@ -346,11 +352,8 @@ def refresh(settings: Settings, progress: Progress, notify: Callable[[str], None
         if reuse and not (report.added or report.changed or report.removed) and live.manifest.get("skipped") == skipped:
             report.version, report.up_to_date = live.version, True
         else:
-            report.embedded = embed_parts(settings, parts, progress)
-            progress("writing index", 0, 1)
-            report.version = write_version(settings, parts, report.skipped, started,
-                                           store.current_version(settings.index_dir), report.embedded).name
-            progress("writing index", 1, 1)
+            path, report.embedded = embed_and_write(settings, parts, report.skipped, started, progress)
+            report.version = path.name
     report.seconds = time.time() - started
     return report
 

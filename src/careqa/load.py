@@ -13,7 +13,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .clean import Heading, clean_text, find_headings
+from . import formats, isolate
+from .clean import Heading
 from .errors import DocumentError
 
 EXTENSIONS = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
@@ -96,10 +97,6 @@ def doc_id_for(path: Path, corpus_dir: Path) -> str:
     return path.relative_to(corpus_dir).with_suffix("").as_posix()
 
 
-def file_hash(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def meta_hash(entry: dict | None) -> str:
     """Fingerprint of a file's sources.toml entry: a new title changes what is embedded."""
     return hashlib.sha256(json.dumps(entry or {}, sort_keys=True, default=str).encode()).hexdigest()
@@ -120,8 +117,6 @@ def over_limit(path: Path, max_mb: float) -> bool:
 def load_document(path: Path, corpus_dir: Path, meta: dict | None = None,
                   max_mb: float = 50.0) -> Document:
     """Read one file into a Document; DocumentError says what is wrong with it."""
-    from . import formats, isolate
-
     rel = path.relative_to(corpus_dir).as_posix()
     ext = path.suffix.lower()
     if ext not in EXTENSIONS:
@@ -163,8 +158,6 @@ def load_corpus(corpus_dir: Path, max_mb: float = 50.0, only: set[str] | None = 
     """
     corpus_dir = Path(corpus_dir)
     metadata = read_metadata(corpus_dir)
-    from . import isolate
-
     docs, skipped = [], []
     owners: dict[str, str] = {}
     try:
@@ -184,7 +177,3 @@ def load_corpus(corpus_dir: Path, max_mb: float = 50.0, only: set[str] | None = 
     finally:
         isolate.stop()
     return LoadResult(docs, skipped)
-
-
-__all__ = ["Document", "Heading", "LoadResult", "Skipped", "load_corpus", "load_document",
-           "clean_text", "find_headings"]
