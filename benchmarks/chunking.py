@@ -12,7 +12,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-from careqa import retrieve
 from careqa.assistant import Assistant
 from careqa.config import Settings
 from careqa.evaluate import evaluate, read_questions
@@ -36,19 +35,10 @@ def main() -> None:
                 settings = Settings(corpus_dir=Path(args.corpus), index_root=Path(tmp),
                                     index_name=f"s{size}-o{overlap}", chunk_tokens=size, chunk_overlap=overlap)
                 report = build_index(settings)
-                assistant = Assistant(settings)
                 fusions = [("weighted", float(w)) for w in args.weights.split(",")] + [("rrf", 0.0)]
                 for method, weight in fusions:
-                    search = retrieve.Searcher.search
-
-                    def patched(self, *a, _m=method, _w=weight, _s=search, **kw):
-                        return _s(self, *a, method=_m, weight=_w, **kw)
-
-                    retrieve.Searcher.search = patched
-                    try:
-                        fig = evaluate(assistant, questions)
-                    finally:
-                        retrieve.Searcher.search = search
+                    assistant = Assistant(settings.with_(fusion=method, fusion_weight=weight))
+                    fig = evaluate(assistant, questions)
                     name = f"{method}" + (f" {weight:.1f}" if method == "weighted" else "")
                     print(f"{size:>5} {overlap:>7} {report.chunks:>6} {name:>12} "
                           + " ".join(f"{fig[c]:>10.3f}" for c in cols), flush=True)

@@ -66,15 +66,15 @@ def main() -> None:
                                       progress=lambda s, done, total: print(f"\r{s}: {done}/{total}", end="", file=sys.stderr))
         print(f"\nbuilt {report.chunks} passages from {report.documents} abstracts in {time.time() - started:.0f} s",
               file=sys.stderr)
-    searcher = Searcher(store.load_version(store.live_dir(settings.index_dir)))
+    stored = store.load_version(store.live_dir(settings.index_dir))
     embedder = get_embedder(settings.model)
     qids = [q for q in qrels if q in queries]
     vectors = embedder.encode([queries[q] for q in qids])
-    methods = {"bm25": ("bm25", 0.0), "dense": ("dense", 0.0), "hybrid (careqa default)": ("weighted", None)}
-    print(f"SciFact test: {len(qids)} queries, {len(corpus)} abstracts, {len(searcher.chunks)} passages")
-    for name, (method, weight) in methods.items():
-        extra = {} if weight is None else {"weight": weight}
-        scores = [ndcg_at_10(doc_ranking(searcher.search(v, queries[q], k=100, method=method, **extra)), qrels[q])
+    methods = {"bm25": "bm25", "dense": "dense", "hybrid (careqa default)": settings.fusion}
+    print(f"SciFact test: {len(qids)} queries, {len(corpus)} abstracts, {len(stored.chunks)} passages")
+    for name, method in methods.items():
+        searcher = Searcher(stored, method, settings.fusion_weight)
+        scores = [ndcg_at_10(doc_ranking(searcher.search(v, queries[q], k=100)), qrels[q])
                   for q, v in zip(qids, vectors)]
         print(f"NDCG@10 {name:<24} {sum(scores) / len(scores):.4f}")
 

@@ -14,9 +14,9 @@ def test_norway_answer_quotes_the_fines_and_cites_them(assistant):
     assert not result.abstained
     assert "fined per day" in result.text
     fined = next(s for s in result.sentences if "fined per day" in s.text)
-    cited = next(c for c in result.citations if c["n"] == fined.n)
-    assert cited["doc_id"] == "commonwealth-fund-care-coordination"
-    assert cited["section"].endswith("Norway")
+    cited = next(c for c in result.citations if c.n == fined.n)
+    assert cited.passage.doc_id == "commonwealth-fund-care-coordination"
+    assert cited.passage.section.endswith("Norway")
     assert f"[{fined.n}]" in result.text
     assert result.text.startswith("Norway: ")  # the sentence names no country; its section does
 
@@ -26,11 +26,11 @@ def test_every_answer_sentence_is_verbatim_in_the_passage_it_cites(assistant, q)
     result = assistant.ask(q["question"])
     assert not result.abstained, result.reason
     assert 1 <= len(result.sentences) <= 5
-    by_n = {c["n"]: c for c in result.citations}
+    by_n = {c.n: c.passage for c in result.citations}
     for s in result.sentences:
         passage = by_n[s.n]
-        assert s.text in passage["text"]
-        assert passage["start"] <= s.start and s.end <= passage["end"]
+        assert s.text in passage.text
+        assert passage.start <= s.start and s.end <= passage.end
         assert assistant.document(s.doc_id)["text"][s.start:s.end] == s.text
         assert f"{s.text.split()[-1]} [{s.n}]" in result.text
     assert sorted(by_n) == list(range(1, len(by_n) + 1))

@@ -116,7 +116,7 @@ def test_build_indexes_good_files_and_reports_each_bad_one(bad_corpus, capsys):
     assert lines[0].startswith(f"{len(GOOD)} added, 0 changed, 0 removed, 0 unchanged; ")
     assert lines[1:] == REPORT
     assistant = Assistant()
-    texts = {d["path"]: assistant.document(d["doc_id"])["text"] for d in assistant.documents()}
+    texts = {d.path: assistant.document(d.doc_id)["text"] for d in assistant.documents()}
     assert sorted(texts) == sorted(GOOD)
     assert "Malm\u00f6 caf\u00e9" in texts["latin1.txt"] and "two free weeks" in texts["utf16.txt"]
     assert "45 kronor" in assistant.ask("How much do carers' lunches cost in Malmö?").text
@@ -134,7 +134,7 @@ def test_update_keeps_what_was_indexed_when_a_file_goes_bad(bad_corpus, capsys):
     assert lines[1:] == sorted(REPORT + [
         "skipped carers.txt: binary file, not text; kept the version indexed before",
         "skipped discharge.pdf: not a readable PDF (PdfReadError: startxref not found); kept the version indexed before"])
-    assert sorted(d["path"] for d in Assistant().documents()) == sorted(GOOD)
+    assert sorted(d.path for d in Assistant().documents()) == sorted(GOOD)
     assert "40 pounds" in Assistant().ask("How much is the Aldermoor carers allowance?").text
     code, lines = run_cli(capsys, "index", "verify")
     assert code == 1 and "problem: discharge.pdf: changed but cannot be read (not a readable PDF" in "\n".join(lines)
@@ -144,13 +144,15 @@ def test_parsing_is_bounded_in_memory_and_time(tmp_path, monkeypatch):
     from careqa.errors import DocumentError
     from careqa.load import load_document
 
+    from careqa.config import Settings
+
     (tmp_path / "bomb.docx").write_bytes(docx_bomb(1_000_000))  # 130 KB inflating to 35 MB of XML
     monkeypatch.setenv("CAREQA_PARSE_MEMORY_MB", "200")
     with pytest.raises(DocumentError, match=r"^bomb.docx: parsing needs more than 200 MB of memory$"):
-        load_document(tmp_path / "bomb.docx", tmp_path)
+        load_document(tmp_path / "bomb.docx", tmp_path, Settings.from_env())
     monkeypatch.setenv("CAREQA_PARSE_MEMORY_MB", "4000")
     monkeypatch.setenv("CAREQA_PARSE_SECONDS", "0.5")
     with pytest.raises(DocumentError, match=r"^bomb.docx: parsing took longer than 0.5 s$"):
-        load_document(tmp_path / "bomb.docx", tmp_path)
+        load_document(tmp_path / "bomb.docx", tmp_path, Settings.from_env())
     (tmp_path / "fine.docx").write_bytes(docx_bytes(["The worker is fresh again after a kill."]))
-    assert "fresh again" in load_document(tmp_path / "fine.docx", tmp_path).text
+    assert "fresh again" in load_document(tmp_path / "fine.docx", tmp_path, Settings.from_env()).text

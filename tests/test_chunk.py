@@ -2,13 +2,14 @@
 from pathlib import Path
 
 from careqa.chunk import chunk_document, sections
+from careqa.config import Settings
 from careqa.load import load_corpus
 
 BUNDLED = Path(__file__).resolve().parent.parent / "corpus"
 
 
 def test_chunks_of_the_bundled_corpus_respect_headings_and_sizes():
-    docs = load_corpus(BUNDLED).documents
+    docs = load_corpus(Settings(corpus_dir=BUNDLED)).documents
     assert len(docs) == 5
     for doc in docs:
         bounds = [h.start for h in doc.headings]
@@ -22,10 +23,10 @@ def test_chunks_of_the_bundled_corpus_respect_headings_and_sizes():
 
 
 def test_sections_name_the_country_a_chunk_belongs_to():
-    doc = next(d for d in load_corpus(BUNDLED).documents if d.doc_id == "commonwealth-fund-care-coordination")
-    chunk = next(c for c in chunk_document(doc) if "fined per day" in c.text)
+    doc = next(d for d in load_corpus(Settings(corpus_dir=BUNDLED)).documents if d.doc_id == "commonwealth-fund-care-coordination")
+    chunk = next(c for c in chunk_document(doc, 256, 32) if "fined per day" in c.text)
     assert chunk.section.endswith("> Norway")
-    spice = next(d for d in load_corpus(BUNDLED).documents if d.doc_id.startswith("spice"))
+    spice = next(d for d in load_corpus(Settings(corpus_dir=BUNDLED)).documents if d.doc_id.startswith("spice"))
     paths = {p for p, _, _ in sections(spice)}
     assert "INTERNATIONAL EXAMPLES > SWEDEN > CASE STUDY: Norrtälje" in paths
 
@@ -35,7 +36,7 @@ def test_chunks_end_at_sentence_boundaries_and_overlap(tmp_path):
     root.mkdir()
     sentences = [f"Sentence number {i} talks about integrated care in some detail here." for i in range(40)]
     (root / "a.txt").write_text(" ".join(sentences), encoding="utf-8")
-    doc = load_corpus(root).documents[0]
+    doc = load_corpus(Settings(corpus_dir=root)).documents[0]
     chunks = chunk_document(doc, target=60, overlap=15)
     assert len(chunks) > 3
     for c in chunks:

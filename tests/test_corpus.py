@@ -85,8 +85,9 @@ def test_add_refuses_oversized_and_unreadable_files(settings, upload, tmp_path):
 
 def test_upload_limit_comes_from_the_environment(settings, upload, monkeypatch):
     monkeypatch.setenv("CAREQA_UPLOAD_MB", "0.00001")
+    limited = Settings.from_env(corpus_dir=settings.corpus_dir, index_root=settings.index_root)
     with pytest.raises(CareqaError, match="upload limit"):
-        add_file(settings, upload, "c.txt")
+        add_file(limited, upload, "c.txt")
 
 
 def test_remove_deletes_the_file_and_only_its_metadata(settings):

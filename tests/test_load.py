@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 
 from careqa.errors import DocumentError
+from careqa.config import Settings
 from careqa.load import load_corpus, load_document
 
 
@@ -48,7 +49,7 @@ def corpus(tmp_path):
 
 
 def test_every_format_loads_with_ids_metadata_and_headings(corpus):
-    result = load_corpus(corpus)
+    result = load_corpus(Settings(corpus_dir=corpus))
     assert result.skipped == []
     docs = {d.doc_id: d for d in result.documents}
     assert set(docs) == {"plain", "notes", "sub/page", "brief", "report"}
@@ -72,9 +73,9 @@ def test_unreadable_file_raises_one_clear_line_naming_it(corpus):
     bad = corpus / "broken.pdf"
     bad.write_bytes(b"%PDF-1.4 this is not really a pdf")
     with pytest.raises(DocumentError) as err:
-        load_document(bad, corpus)
+        load_document(bad, corpus, Settings())
     message = str(err.value)
     assert message.startswith("broken.pdf: ") and "\n" not in message
-    result = load_corpus(corpus)
+    result = load_corpus(Settings(corpus_dir=corpus))
     assert [s.path for s in result.skipped] == ["broken.pdf"]
     assert len(result.documents) == 5

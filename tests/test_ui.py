@@ -87,14 +87,14 @@ def test_abstention_offers_the_closest_passages(client):
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
-    """A one-document corpus with its index, served by its own app."""
+    """A one-document corpus with its index, served by its own app with a 10 KB upload limit."""
     from careqa.assistant import Assistant
     from careqa.config import Settings
 
     root = tmp_path_factory.mktemp("small")
     (root / "corpus").mkdir()
     shutil.copy(BUNDLED_CORPUS / "who-observatory-policy-brief-62.txt", root / "corpus")
-    settings = Settings(corpus_dir=root / "corpus", index_root=root / "index")
+    settings = Settings(corpus_dir=root / "corpus", index_root=root / "index", upload_mb=0.01)
     app, url = start_local(Assistant(settings))
     yield Client(url, verbose=False), settings, url
     app.close()
@@ -133,10 +133,9 @@ def test_same_name_needs_replace(small, tmp_path):
     assert "monthly" in (settings.corpus_dir / "zorbland-compact.txt").read_text(encoding="utf-8")
 
 
-def test_bad_uploads_are_refused_with_a_clear_message(small, tmp_path, monkeypatch):
+def test_bad_uploads_are_refused_with_a_clear_message(small, tmp_path):
     client, settings, url = small
     before = sorted(p.name for p in settings.corpus_dir.iterdir())
-    monkeypatch.setenv("CAREQA_UPLOAD_MB", "0.01")
     big = tmp_path / "big.txt"
     big.write_text("Care coordination. " * 1000, encoding="utf-8")
     exe = tmp_path / "tool.exe"

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from .lexical import document_frequency, shares_stem, stopwords, terms
-from .retrieve import Passage
+from .records import Answer, AnswerSentence, Block, Citation, Passage, innermost
 
 ABSTAIN_TEXT = "The documents do not cover this. The closest passages are listed below."
 MAX_SENTENCES = 4
@@ -24,36 +24,6 @@ SUBJECT_WORDS = 4
 NOVELTY = 0.3  # bonus for a sentence covering question terms the answer lacks so far
 _ASIDE = re.compile(r"^\(.*\)\W*$", re.S)  # a bare reference like "(Canterbury Clinical Network, 2009)"
 _ANAPHOR = re.compile(r"(?:They|It|Its|Their|These|This|Those|Such|He|She|Under this|The latter)\b")
-
-
-@dataclass
-class AnswerSentence:
-    """One sentence of an answer: its verbatim text, where it is, which citation it carries."""
-
-    text: str
-    n: int
-    doc_id: str
-    start: int
-    end: int
-    lead: str = ""
-
-
-@dataclass
-class Answer:
-    question: str
-    text: str
-    abstained: bool
-    citations: list[dict]
-    passages: list[Passage]
-    sentences: list[AnswerSentence] = field(default_factory=list)
-    reason: str = ""
-    filters: dict = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        return {"question": self.question, "answer": self.text, "abstained": self.abstained,
-                "reason": self.reason, "filters": self.filters, "citations": self.citations,
-                "passages": [p.to_dict() for p in self.passages],
-                "sentences": [asdict(s) for s in self.sentences]}
 
 
 @dataclass
@@ -75,8 +45,7 @@ _LABEL_PREFIX = re.compile(r"^[A-Z][A-Z ]+\s*(?::|\u2013|\u2014| - )\s*")
 
 def section_name(section: str) -> str:
     """The innermost heading as a short name ('CASE STUDY: Norrtälje' -> 'Norrtälje'), or ''."""
-    last = section.rsplit(" > ", 1)[-1].strip()
-    last = _LABEL_PREFIX.sub("", last)
+    last = _LABEL_PREFIX.sub("", innermost(section))
     if not last or last.endswith("?") or len(last.split()) > 5:
         return ""
     return last.title() if last.isupper() else last
@@ -286,11 +255,9 @@ class Answerer:
             sentences.append(AnswerSentence(c.text, n, c.passage.doc_id, c.start, c.end, lead))
             parts.append(f"{lead + ': ' if lead else ''}{' '.join(c.text.split())} [{n}]")
         by_chunk = {p.chunk_id: p for p in passages}
-        citations = []
-        for chunk_id, n in numbers.items():
-            spans = [[s.start, s.end] for s in sentences if s.n == n]
-            citations.append({"n": n, **by_chunk[chunk_id].to_dict(), "highlights": spans})
-        return Answer(question, " ".join(parts), False, citations, passages, sentences)
+        citations = [Citation(n, by_chunk[chunk_id], tuple((s.start, s.end) for s in sentences if s.n == n))
+                     for chunk_id, n in numbers.items()]
+        return Answer(question, " ".join(parts), False, citations, passages, [Block(sentences)])
 
     @staticmethod
     def lead(section: str, sentence: str, weights: dict[str, float]) -> str:

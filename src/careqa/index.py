@@ -23,16 +23,15 @@ from typing import Callable
 import numpy as np
 
 from . import store
-from .chunk import ENCODING, Chunk, chunk_document, contextual_header
+from .chunk import ENCODING, chunk_document, contextual_header
 from .clean import Heading
 from .config import Settings
 from .embed import get_embedder
 from .errors import CareqaError, DocumentError, IndexWriteError
 from .lexical import build_bm25
 from .load import Document, Skipped, corpus_files, load_corpus, meta_hash, over_limit, read_metadata
+from .records import Chunk, Progress, silent
 from .sentences import sentence_spans
-
-Progress = Callable[[str, int, int], None]
 
 
 @dataclass
@@ -62,10 +61,6 @@ class BuildReport:
             lines.append(f"index already up to date (version {self.version}); nothing written")
         lines += [f"skipped {s}" for s in self.skipped]
         return "\n".join(lines)
-
-
-def _silent(stage: str, done: int, total: int) -> None:
-    pass
 
 
 def chunker_settings(settings: Settings) -> dict:
@@ -251,7 +246,7 @@ def embed_and_write(settings: Settings, parts: list[Part], skipped: list[Skipped
 
 
 def build_from_documents(settings: Settings, docs: list[Document], skipped: list[Skipped] | None = None,
-                         progress: Progress = _silent, sentences: bool = True,
+                         progress: Progress = silent, sentences: bool = True,
                          notify: Callable[[str], None] | None = None) -> BuildReport:
     """Chunk and embed the given documents (not read from the corpus), write them as the new version."""
     started = time.time()
@@ -304,7 +299,7 @@ def assemble(settings: Settings, live: store.StoredIndex | None, reuse: bool, re
     state = corpus_state(settings)
     same = {rel for rel, (sha, meta) in state.items()
             if rel in old and (old[rel].doc.sha256, old[rel].doc.meta_sha256) == (sha, meta)}
-    loaded = load_corpus(settings.corpus_dir, settings.max_file_mb, only=set(state) - same if reuse else None)
+    loaded = load_corpus(settings, only=set(state) - same if reuse else None)
     parts: dict[str, Part] = {}
     for d in loaded.documents:
         part = new_part(settings, d)
@@ -358,13 +353,13 @@ def refresh(settings: Settings, progress: Progress, notify: Callable[[str], None
     return report
 
 
-def build_index(settings: Settings, progress: Progress = _silent,
+def build_index(settings: Settings, progress: Progress = silent,
                 notify: Callable[[str], None] | None = None, wait: float | None = None) -> BuildReport:
     """Full rebuild of the index from the corpus folder: every document read and embedded again."""
     return refresh(settings, progress, notify, incremental=False, wait=wait)
 
 
-def update_index(settings: Settings, progress: Progress = _silent,
+def update_index(settings: Settings, progress: Progress = silent,
                  notify: Callable[[str], None] | None = None, wait: float | None = None) -> BuildReport:
     """Embed only what changed in the corpus since the live version (a full build when needed)."""
     return refresh(settings, progress, notify, incremental=True, wait=wait)

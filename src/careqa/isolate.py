@@ -7,8 +7,9 @@ kills it when a file takes too long. A limit hit or a crash costs one skipped fi
 build. A plain subprocess rather than multiprocessing: no re-import of the caller's main script
 (the UI's) in the worker, and the worker starts once per build, not once per file.
 
-Limits: CAREQA_PARSE_SECONDS per file (default 120) and CAREQA_PARSE_MEMORY_MB of address space
-beyond the worker's own start-up size (default 2048). The memory limit needs Linux (/proc and an
+Limits: Settings.parse_seconds per file (CAREQA_PARSE_SECONDS, default 120) and
+Settings.parse_memory_mb of address space beyond the worker's own start-up size
+(CAREQA_PARSE_MEMORY_MB, default 2048). The memory limit needs Linux (/proc and an
 enforced RLIMIT_AS); elsewhere only the time limit applies.
 """
 from __future__ import annotations
@@ -26,17 +27,9 @@ from pathlib import Path
 
 from .errors import DocumentError
 
-DEFAULT_SECONDS = 120.0
-DEFAULT_MEMORY_MB = 2048.0
-START_SECONDS = 60.0
+START_SECONDS = 60.0  # a cold worker imports lxml, pypdf and python-docx: seconds, not minutes
 READY = b"R"
 _HEADER = struct.Struct("!Q")
-
-
-def limits() -> tuple[float, float]:
-    """(seconds per file, memory MB) from the environment, read at each call so tests can set them."""
-    return (float(os.environ.get("CAREQA_PARSE_SECONDS") or DEFAULT_SECONDS),
-            float(os.environ.get("CAREQA_PARSE_MEMORY_MB") or DEFAULT_MEMORY_MB))
 
 
 class _Worker:
@@ -98,10 +91,10 @@ _lock = threading.Lock()
 _worker: _Worker | None = None
 
 
-def extract(data: bytes, ext: str):
-    """formats.extract(data, ext) run in the worker; DocumentError on a bad file or a limit hit."""
+def extract(data: bytes, ext: str, seconds: float, memory_mb: float):
+    """formats.extract(data, ext) run in the worker within `seconds` and `memory_mb`;
+    DocumentError on a bad file or a limit hit."""
     global _worker
-    seconds, memory_mb = limits()
     with _lock:
         if _worker is None or not _worker.alive() or _worker.memory_mb != memory_mb:
             if _worker is not None:

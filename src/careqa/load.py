@@ -15,6 +15,7 @@ from pathlib import Path
 
 from . import formats, isolate
 from .clean import Heading
+from .config import Settings
 from .errors import DocumentError
 
 EXTENSIONS = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
@@ -114,9 +115,11 @@ def over_limit(path: Path, max_mb: float) -> bool:
     return path.stat().st_size > max_mb * 1024 * 1024
 
 
-def load_document(path: Path, corpus_dir: Path, meta: dict | None = None,
-                  max_mb: float = 50.0) -> Document:
-    """Read one file into a Document; DocumentError says what is wrong with it."""
+def load_document(path: Path, corpus_dir: Path, settings: Settings, meta: dict | None = None,
+                  max_mb: float | None = None) -> Document:
+    """Read one file into a Document; DocumentError says what is wrong with it. `max_mb`
+    overrides the settings' file size limit (an upload has its own)."""
+    max_mb = settings.max_file_mb if max_mb is None else max_mb
     rel = path.relative_to(corpus_dir).as_posix()
     ext = path.suffix.lower()
     if ext not in EXTENSIONS:
@@ -129,7 +132,8 @@ def load_document(path: Path, corpus_dir: Path, meta: dict | None = None,
     if not data.strip():
         raise DocumentError(f"{rel}: file is empty")
     try:
-        extracted = isolate.extract(data, ext) if ext in ISOLATED else formats.extract(data, ext)
+        extracted = (isolate.extract(data, ext, settings.parse_seconds, settings.parse_memory_mb)
+                     if ext in ISOLATED else formats.extract(data, ext))
     except DocumentError as exc:
         raise DocumentError(f"{rel}: {exc}") from None
     if not extracted.text.strip():
@@ -150,13 +154,13 @@ def load_document(path: Path, corpus_dir: Path, meta: dict | None = None,
     )
 
 
-def load_corpus(corpus_dir: Path, max_mb: float = 50.0, only: set[str] | None = None) -> LoadResult:
+def load_corpus(settings: Settings, only: set[str] | None = None) -> LoadResult:
     """Load every corpus file (or those whose relative path is in `only`), collecting skips.
 
     Two files whose paths differ only by extension would share a document id (and chunk ids);
     the second is skipped with a reason rather than silently replacing the first.
     """
-    corpus_dir = Path(corpus_dir)
+    corpus_dir = Path(settings.corpus_dir)
     metadata = read_metadata(corpus_dir)
     docs, skipped = [], []
     owners: dict[str, str] = {}
@@ -171,7 +175,7 @@ def load_corpus(corpus_dir: Path, max_mb: float = 50.0, only: set[str] | None = 
             if only is not None and rel not in only:
                 continue
             try:
-                docs.append(load_document(path, corpus_dir, metadata.get(rel), max_mb))
+                docs.append(load_document(path, corpus_dir, settings, metadata.get(rel)))
             except DocumentError as exc:
                 skipped.append(Skipped(rel, str(exc).split(": ", 1)[-1]))
     finally:

@@ -1,40 +1,16 @@
 """Hybrid retrieval: dense (FAISS) and BM25 candidates, fused, filtered by document or section."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 import numpy as np
 
-from .chunk import Chunk
 from .errors import CareqaError
 from .lexical import bm25_scores
+from .records import Chunk, Passage
 from .store import StoredIndex
 
-FUSION_WEIGHT = 0.5
-RRF_K = 60
-
-
-@dataclass
-class Passage:
-    """A retrieved chunk with its document's metadata and its dense, lexical and fused scores."""
-
-    chunk_id: str
-    doc_id: str
-    path: str
-    title: str
-    publisher: str
-    date: str
-    section: str
-    text: str
-    start: int
-    end: int
-    score: float
-    dense: float
-    lexical: float
-    rank: int
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+FUSION_WEIGHT = 0.5  # see Settings.fusion_weight
+RRF_K = 60  # the constant of Cormack et al. (2009); ranks past ~60 contribute little
+POOL = 100  # candidates taken from each side before fusion: far more than any k shown
 
 
 def _minmax(x: np.ndarray) -> np.ndarray:
@@ -61,8 +37,9 @@ def fuse(dense: np.ndarray, lexical: np.ndarray, method: str = "weighted",
 class Searcher:
     """Search over one loaded index version."""
 
-    def __init__(self, stored: StoredIndex):
+    def __init__(self, stored: StoredIndex, method: str = "weighted", weight: float = FUSION_WEIGHT):
         self.stored = stored
+        self.method, self.weight = method, weight
         self.chunks: list[Chunk] = stored.chunks
         self.vectors = stored.faiss_index.reconstruct_n(0, stored.faiss_index.ntotal) \
             if stored.faiss_index.ntotal else np.zeros((0, 1), dtype="float32")
@@ -93,8 +70,7 @@ class Searcher:
         return keep
 
     def search(self, query_vector: np.ndarray, question: str, k: int = 5, docs: list[str] | None = None,
-               section: str | None = None, method: str = "weighted", weight: float = FUSION_WEIGHT,
-               pool: int = 100) -> list[Passage]:
+               section: str | None = None, pool: int = POOL) -> list[Passage]:
         """Top-k passages for the question, best first, within the filters."""
         keep = self.mask(docs, section)
         allowed = np.flatnonzero(keep)
@@ -107,7 +83,7 @@ class Searcher:
         cand = np.unique(np.concatenate([np.fromiter(dense_all, dtype="int64"), lex_top]))
         dense = self.vectors[cand] @ query_vector
         lexical = lexical_all[cand]
-        fused = fuse(dense, lexical, method, weight)
+        fused = fuse(dense, lexical, self.method, self.weight)
         order = np.lexsort((cand, -fused))[:k]
         return [self._passage(int(cand[i]), float(fused[i]), float(dense[i]), float(lexical[i]), r + 1)
                 for r, i in enumerate(order)]
@@ -127,4 +103,4 @@ class Searcher:
         meta = self.stored.documents[c.doc_id]
         return Passage(c.chunk_id, c.doc_id, meta["path"], meta["title"], meta.get("publisher", ""),
                        meta.get("date", ""), c.section, c.text, c.start, c.end,
-                       round(score, 4), round(dense, 4), round(lexical, 4), rank)
+                       round(score, 4), round(dense, 4), round(lexical, 4), rank, meta.get("url", ""))

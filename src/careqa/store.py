@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .chunk import Chunk
+from .records import Chunk
 from .errors import CareqaError, IndexBusyError, IndexCorruptError, IndexMissingError
 
 LOAD_ATTEMPTS = 5

@@ -1,6 +1,6 @@
 """The careqa Gradio app: cited answers, their sources in context, and the corpus.
 
-It only calls the careqa library (Assistant and careqa.corpus). Questions run in the default
+It only calls the careqa library's Assistant. Questions run in the default
 concurrency group; corpus changes and rebuilds share one group of their own, one at a time,
 so a long rebuild never holds up questions.
 """
@@ -15,10 +15,9 @@ from pathlib import Path  # noqa: E402
 
 import gradio as gr  # noqa: E402
 
-from careqa import corpus  # noqa: E402
 from careqa.assistant import Assistant  # noqa: E402
-from careqa.config import Settings  # noqa: E402
 from careqa.errors import CareqaError  # noqa: E402
+from careqa.load import EXTENSIONS  # noqa: E402
 
 from . import render  # noqa: E402
 from .style import BRIDGE_JS, CSS, SCROLL_JS, theme  # noqa: E402
@@ -40,7 +39,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
 
     def indexed_docs() -> list[dict]:
         try:
-            return assistant.documents()
+            return [d.to_dict() for d in assistant.documents()]
         except CareqaError:
             return []
 
@@ -92,7 +91,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     def corpus_state() -> dict:
         """Everything shown that changes when the corpus or the index does."""
         docs = indexed_docs()
-        pending, gone = corpus.folder_changes(settings, [d["path"] for d in docs])
+        pending, gone = assistant.folder_changes()
         try:
             status = render.status_markdown(assistant.status())
         except CareqaError as exc:
@@ -116,7 +115,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         for path in files:
             name = Path(path).name
             try:
-                corpus.add_file(settings, Path(path), name, replace=replace)
+                assistant.add_file(Path(path), name, replace=replace)
                 lines.append(f"- Added `{render.esc(name)}`.")
             except CareqaError as exc:
                 lines.append(f"- {sentence(str(exc))}")
@@ -128,7 +127,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         if not path:
             raise gr.Error("Choose a document to remove first.")
         try:
-            corpus.remove_document(settings, path)
+            assistant.remove_document(path)
             message = f"Removed `{render.esc(path)}` from the corpus folder. Rebuild the index to drop it."
         except CareqaError as exc:
             message = sentence(str(exc))
@@ -188,8 +187,8 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                                      column_widths=["420px", "250px", "220px", "90px", "80px", "140px"])
                 with gr.Row(equal_height=False):
                     with gr.Column():
-                        uploads = gr.File(label=f"Add documents ({', '.join(corpus.EXTENSIONS)}; up to "
-                                                f"{corpus.upload_limit_mb():g} MB each)",
+                        uploads = gr.File(label=f"Add documents ({', '.join(EXTENSIONS)}; up to "
+                                                f"{settings.upload_mb:g} MB each)",
                                           file_count="multiple", type="filepath", height=140)
                         replace = gr.Checkbox(label="Replace files that have the same name", value=False)
                         add_btn = gr.Button("Add to corpus")
@@ -220,15 +219,15 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     return app
 
 
-def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, auth: tuple[str, str] | None = None,
-           block: bool = True, quiet: bool = False) -> str:
+def launch(app: gr.Blocks, upload_mb: float, host: str = "127.0.0.1", port: int = 7860,
+           auth: tuple[str, str] | None = None, block: bool = True, quiet: bool = False) -> str:
     """Start the server; returns its URL (when not blocking). Nothing is served from outside
     Gradio's own upload cache, and uploads above twice the corpus limit are cut off early."""
     app.queue(default_concurrency_limit=2, max_size=64)
-    limit_mb = max(2 * corpus.upload_limit_mb(), corpus.upload_limit_mb() + 5)
+    limit_mb = max(2 * upload_mb, upload_mb + 5)
     _, url, _ = app.launch(server_name=host, server_port=port, auth=auth, prevent_thread_lock=not block,
                            quiet=quiet, share=False, allowed_paths=[], footer_links=[], ssr_mode=False,
-                           max_file_size=f"{limit_mb:g}mb", theme=theme(), css=CSS,
+                           max_file_size=int(limit_mb * 1024 * 1024), theme=theme(), css=CSS,
                            show_error=True, inbrowser=False, mcp_server=False, pwa=False)
     return url
 
@@ -245,17 +244,17 @@ def free_port() -> int:
 def start_local(assistant: Assistant) -> tuple[gr.Blocks, str]:
     """The app over `assistant` on a free local port, not blocking (scripts, benchmarks, tests);
     builds the index first when there is none."""
-    if not assistant.has_index():
-        print(assistant.build().summary())
+    report = assistant.ensure_index()
+    if report is not None:
+        print(report.summary())
     app = build_app(assistant)
-    return app, launch(app, port=free_port(), block=False, quiet=True)
+    return app, launch(app, assistant.settings.upload_mb, port=free_port(), block=False, quiet=True)
 
 
-def serve(settings: Settings | None = None, host: str = "127.0.0.1", port: int = 7860,
+def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860,
           auth: tuple[str, str] | None = None, block: bool = True) -> tuple[gr.Blocks, str]:
-    """Build the app over the index named by `settings`, load the model, and start it."""
-    assistant = Assistant(settings or Settings.from_env())
+    """Build the app over the assistant's index, load the model, and start it."""
     if assistant.has_index():
         assistant.embed_query("warm up")
     app = build_app(assistant)
-    return app, launch(app, host, port, auth, block)
+    return app, launch(app, assistant.settings.upload_mb, host, port, auth, block)
