@@ -26,7 +26,7 @@ _ASIDE = re.compile(r"^\(.*\)\W*$", re.S)  # a bare reference like "(Canterbury 
 _ANAPHOR = re.compile(r"(?:They|It|Its|Their|These|This|Those|Such|He|She|Under this|The latter)\b")
 
 
-@dataclass
+@dataclass(eq=False)
 class Candidate:
     passage: Passage
     start: int
@@ -37,7 +37,7 @@ class Candidate:
     lexical: float
     score: float
     words: frozenset[str]
-    index: int
+    previous: "Candidate | None"  # the sentence before, same line and passage, when it carries over
 
 
 _LABEL_PREFIX = re.compile(r"^[A-Z][A-Z ]+\s*(?::|\u2013|\u2014| - )\s*")
@@ -84,30 +84,18 @@ class Answerer:
 
     def __init__(self, stored):
         self.stored = stored
-        self.bm25 = stored.bm25
-        self.num_chunks = len(stored.chunks)
-        self.doc_order = {doc_id: i for i, doc_id in enumerate(stored.documents)}
-        self.texts = [d["text"] for d in stored.documents.values()]
-        spans = stored.sentence_spans if stored.sentence_spans is not None else np.zeros((0, 3), "int64")
-        self.spans = spans
-        self.keys = spans[:, 0] * (1 << 32) + spans[:, 1] if len(spans) else np.zeros(0, "int64")
 
     def idf(self, term: str) -> float:
-        df = document_frequency(self.bm25, term)
-        return math.log(1 + (self.num_chunks - df + 0.5) / (df + 0.5))
-
-    def sentences_in(self, p: Passage) -> range:
-        o = self.doc_order[p.doc_id] * (1 << 32)
-        lo = int(np.searchsorted(self.keys, o + p.start))
-        hi = int(np.searchsorted(self.keys, o + p.end + 1))
-        return range(lo, hi)
+        df = self.stored.doc_frequency(term)
+        n = self.stored.num_chunks
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
     def query_weights(self, question: str) -> dict[str, float]:
         return {t: self.idf(t) for t in dict.fromkeys(terms(question))}
 
     def missing_names(self, names: list[str]) -> list[str]:
         """The names that no passage of the corpus contains."""
-        return [w for w in names if (ts := terms(w)) and all(document_frequency(self.bm25, t) == 0 for t in ts)]
+        return [w for w in names if (ts := terms(w)) and all(self.stored.doc_frequency(t) == 0 for t in ts)]
 
     def answer(self, question: str, query_vector: np.ndarray, passages: list[Passage]) -> Answer:
         """Cited sentences answering the question, or an abstention saying why."""
@@ -169,38 +157,41 @@ class Answerer:
         the sentence or its section, question terms in its opening words (what it is about),
         and its passage's rank."""
         seen: set[tuple[str, int]] = set()
-        raw: dict[int, float] = {}
         out = []
         top = passages[0].score or 1.0
         for p in passages:
             context = set(terms(p.section))
-            for i in self.sentences_in(p):
-                _, a, b = (int(x) for x in self.spans[i])
-                if (p.doc_id, a) in seen or b > p.end:
+            spans, vectors = self.stored.sentences(p.doc_id, p.start, p.end)
+            previous: Candidate | None = None
+            previous_raw = 0.0
+            for (a, b), vec in zip(spans.tolist(), vectors):
+                text = self.stored.text(p.doc_id, a, b)
+                gap = self.stored.text(p.doc_id, previous.end, a) if previous is not None else "\n"
+                carry = self.carry(text, gap)
+                if (p.doc_id, a) in seen:
+                    previous, previous_raw = None, 0.0
                     continue
                 seen.add((p.doc_id, a))
-                text = self.texts[self.doc_order[p.doc_id]][a:b]
                 words = set(terms(text))
                 if len(words) < 3 or _ASIDE.match(text):
+                    previous, previous_raw = None, 0.0
                     continue
-                vec = self.stored.sentence_vectors[i]
                 dense = float(vec @ q)
                 lexical = sum(w for t, w in weights.items() if t in words or t in context) / total
                 opening = set(terms(" ".join(text.split()[:SUBJECT_WORDS])))
                 subject = sum(w for t, w in weights.items() if t in opening) / total
                 prior = p.score / top
-                raw[i] = dense + 0.5 * lexical + 0.15 * prior + 0.15 * subject
-                inherited = self.carry(i, text) * raw.get(i - 1, 0.0)
-                out.append(Candidate(p, a, b, text, vec, dense, lexical, max(raw[i], inherited),
-                                     frozenset(words | context), i))
+                raw = dense + 0.5 * lexical + 0.15 * prior + 0.15 * subject
+                cand = Candidate(p, a, b, text, vec, dense, lexical, max(raw, carry * previous_raw),
+                                 frozenset(words | context), previous if carry else None)
+                out.append(cand)
+                previous, previous_raw = cand, raw
         return out
 
-    def carry(self, i: int, text: str) -> float:
+    @staticmethod
+    def carry(text: str, gap: str) -> float:
         """How much of the previous sentence's relevance this one inherits: some when it follows
         on the same line (cleaning joined wrapped lines), more when it opens with a word pointing back ("They", "This")."""
-        if i == 0 or self.spans[i - 1][0] != self.spans[i][0]:
-            return 0.0
-        gap = self.texts[int(self.spans[i][0])][int(self.spans[i - 1][2]):int(self.spans[i][1])]
         if "\n" in gap:
             return 0.0
         return CARRY_ANAPHOR if _ANAPHOR.match(text) else CARRY
@@ -226,15 +217,14 @@ class Answerer:
             pool.remove(pick)
         return self.with_antecedents(chosen, candidates)
 
-    def with_antecedents(self, chosen: list[Candidate], candidates: list[Candidate]) -> list[Candidate]:
+    @staticmethod
+    def with_antecedents(chosen: list[Candidate], candidates: list[Candidate]) -> list[Candidate]:
         """A chosen sentence opening with "It"/"They"/"These" brings the sentence before it
         (same passage, same line), so the answer never starts talking about an unnamed thing."""
-        by_index = {c.index: c for c in candidates}
         out = list(chosen)
         for c in chosen:
-            prev = by_index.get(c.index - 1)
-            if (prev is not None and prev not in out and len(out) < MAX_WITH_ANTECEDENTS
-                    and prev.passage is c.passage and _ANAPHOR.match(c.text) and self.carry(c.index, c.text)):
+            prev = c.previous
+            if prev is not None and prev not in out and len(out) < MAX_WITH_ANTECEDENTS and _ANAPHOR.match(c.text):
                 out.append(prev)
         return out
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .clean import Heading, clean_text, find_headings
 from .errors import DocumentError
@@ -14,7 +14,6 @@ class Extracted:
     text: str
     headings: list[Heading]
     title: str = ""
-    source_map: list[tuple[int, int]] = field(default_factory=list)
 
 
 def decode_text(data: bytes) -> str:
@@ -56,7 +55,7 @@ def _plain(text: str, markdown: bool = False) -> Extracted:
     headings = find_headings(cleaned.text)
     if markdown:
         headings = [h for h in headings if cleaned.text.startswith("#", h.start)] or headings
-    return Extracted(cleaned.text, headings, source_map=cleaned.segments)
+    return Extracted(cleaned.text, headings)
 
 
 MAX_HTML_DEPTH = 256  # libxml2's limit without XML_PARSE_HUGE, which stays off

@@ -127,8 +127,8 @@ def stored_parts(stored: store.StoredIndex) -> dict[str, Part]:
         doc = Document(doc_id, row["path"], row["title"], row["text"],
                        [Heading(*h) for h in row["headings"]], row["sha256"],
                        row.get("publisher", ""), row.get("date", ""), row.get("kind", ""),
-                       [tuple(x) for x in row.get("source_map", [])],
-                       entries.get(doc_id, {}).get("meta_sha256", ""))
+                       entries.get(doc_id, {}).get("meta_sha256", ""), row.get("url", ""), row.get("short", ""),
+                       row.get("abbreviations", {}))
         idx = rows.get(doc_id, [])
         part = Part(doc, [stored.chunks[i] for i in idx], vectors[idx] if vectors is not None else None,
                     indexed_at=entries.get(doc_id, {}).get("indexed_at", stored.manifest["built_at"]))
@@ -194,7 +194,7 @@ def write_version(settings: Settings, parts: list[Part], skipped: list[Skipped],
         store.write_jsonl(tmp / "documents.jsonl", (
             {**p.doc.meta(), "sha256": p.doc.sha256, "text": p.doc.text,
              "headings": [[h.title, h.level, h.start, h.end] for h in p.doc.headings],
-             "source_map": p.doc.source_map} for p in parts))
+             "abbreviations": p.doc.abbreviations} for p in parts))
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         sentences = 0
         if all(p.sentence_vectors is not None for p in parts):

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import formats, isolate
+from .aliases import harvest_abbreviations
 from .clean import Heading
 from .config import Settings
 from .errors import DocumentError
@@ -37,12 +38,14 @@ class Document:
     publisher: str = ""
     date: str = ""
     kind: str = ""
-    source_map: list[tuple[int, int]] = field(default_factory=list)
     meta_sha256: str = ""
+    url: str = ""
+    short: str = ""
+    abbreviations: dict[str, str] = field(default_factory=dict)
 
     def meta(self) -> dict:
-        return {"doc_id": self.doc_id, "path": self.path, "title": self.title,
-                "publisher": self.publisher, "date": self.date, "kind": self.kind}
+        return {"doc_id": self.doc_id, "path": self.path, "title": self.title, "publisher": self.publisher,
+                "date": self.date, "kind": self.kind, "url": self.url, "short": self.short}
 
 
 @dataclass(frozen=True)
@@ -149,8 +152,10 @@ def load_document(path: Path, corpus_dir: Path, settings: Settings, meta: dict |
         publisher=str(meta.get("publisher", "")),
         date=str(meta.get("date", "")),
         kind=str(meta.get("kind", "")),
-        source_map=extracted.source_map,
         meta_sha256=meta_hash(meta),
+        url=str(meta.get("url", "")),
+        short=str(meta.get("short", "")),
+        abbreviations=harvest_abbreviations(extracted.text),
     )
 
 

@@ -164,7 +164,11 @@ def publish(index_dir: Path, tmp: Path, version: str) -> Path:
 
 @dataclass
 class StoredIndex:
-    """Everything a reader needs, loaded into memory from one version folder."""
+    """Everything a reader needs, loaded from one version folder.
+
+    Answers read it only through the methods below (text, sentences, doc_frequency,
+    num_chunks, abbreviations, documents' metadata), so how it is held can change freely.
+    """
 
     path: Path
     manifest: dict
@@ -175,9 +179,45 @@ class StoredIndex:
     sentence_spans: np.ndarray | None
     sentence_vectors: np.ndarray | None
 
+    def __post_init__(self):
+        self._ordinal = {doc_id: i for i, doc_id in enumerate(self.documents)}
+        spans = self.sentence_spans if self.sentence_spans is not None else np.zeros((0, 3), "int64")
+        self._keys = spans[:, 0] * (1 << 32) + spans[:, 1]
+        merged: dict[str, str] = {}
+        for row in self.documents.values():
+            for short, long in row.get("abbreviations", {}).items():
+                merged.setdefault(short, long)
+        self.abbreviations = merged
+
     @property
     def version(self) -> str:
         return self.path.name
+
+    @property
+    def num_chunks(self) -> int:
+        return len(self.chunks)
+
+    def text(self, doc_id: str, start: int = 0, end: int | None = None) -> str:
+        """A span of a document's text (the whole text by default)."""
+        return self.documents[doc_id]["text"][start:end]
+
+    def sentences(self, doc_id: str, start: int, end: int) -> tuple[np.ndarray, np.ndarray]:
+        """(spans, vectors) of the sentences inside text[start:end] of a document, in text order:
+        spans an (n, 2) array of (start, end), vectors (n, dimension)."""
+        if self.sentence_spans is None:
+            return np.zeros((0, 2), "int64"), np.zeros((0, self.manifest["dimension"]), "float32")
+        base = self._ordinal[doc_id] * (1 << 32)
+        lo = int(np.searchsorted(self._keys, base + start))
+        hi = int(np.searchsorted(self._keys, base + end + 1))
+        spans = self.sentence_spans[lo:hi, 1:]
+        inside = spans[:, 1] <= end
+        return spans[inside], self.sentence_vectors[lo:hi][inside]
+
+    def doc_frequency(self, term: str) -> int:
+        """In how many passages a (stemmed) term occurs."""
+        from .lexical import document_frequency
+
+        return document_frequency(self.bm25, term)
 
 
 def load_version(path: Path) -> StoredIndex:
