@@ -59,8 +59,9 @@ class Assistant:
         return searcher.search(self.embed_query(question), question, self._k(k), docs, section)
 
     def ask(self, question: str, k: int | None = None, docs: list[str] | None = None,
-            section: str | None = None) -> Answer:
-        """Answer a question with cited sentences, or abstain; filters narrow the passages."""
+            section: str | None = None, history: list[str] | None = None) -> Answer:
+        """Answer a question with cited sentences, or abstain; filters narrow the passages.
+        `history` holds the conversation's earlier questions, oldest first, for follow-ups."""
         question = " ".join((question or "").split())
         if not question:
             raise CareqaError("the question is empty")
@@ -92,6 +93,14 @@ class Assistant:
         if doc_id not in docs:
             raise CareqaError(f"no document '{doc_id}' in the index")
         return docs[doc_id]
+
+    def sections(self) -> list[tuple[str, int]]:
+        """Every section path of the index with its number of passages, in document order."""
+        counts: dict[str, int] = {}
+        for c in self._live()[0].stored.chunks:
+            if c.section:
+                counts[c.section] = counts.get(c.section, 0) + 1
+        return list(counts.items())
 
     def status(self) -> dict:
         m = self.manifest
