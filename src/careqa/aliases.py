@@ -39,14 +39,15 @@ def places() -> tuple[Place, ...]:
     from countryinfo import all_countries
 
     out: dict[str, Place] = {}
-    for c in all_countries():
+    # most populous first: a form two places share ("American") names the larger one
+    for c in sorted(all_countries(), key=lambda c: -(c.population() or 0)):
         name = c.name()
         if not name:
             continue
         demonyms = [d.strip() for d in (c.demonym() or "").split(",") if d.strip()]
         alts = [a for a in c.alt_spellings() or [] if _letters(a)]
         codes = tuple(a for a in alts if a.isupper() and len(a) <= 3)
-        forms = [name] + demonyms + [a for a in alts if a not in codes and a.isascii()]
+        forms = [name] + demonyms + [re.sub(r"^The ", "", a) for a in alts if a not in codes and a.isascii()]
         out[name] = Place(name, tuple(dict.fromkeys(forms)), codes)
     extra = tomllib.loads(_EXTRA_PLACES.read_text(encoding="utf-8"))
     for name, entry in extra.items():
@@ -68,6 +69,7 @@ def _place_pattern() -> tuple[re.Pattern, dict[str, Place]]:
     return pattern, by_form
 
 
+@lru_cache(maxsize=8192)
 def find_places(text: str, defined: frozenset[str] = frozenset()) -> list[tuple[int, int, Place]]:
     """(start, end, place) of each place named in text. A code counts only in capitals and
     when the documents do not define it as something else ("IT" for information technology);

@@ -11,10 +11,12 @@ import threading
 from pathlib import Path
 
 from . import store
-from .answer import Answerer
+from .answer import respond
 from .config import Settings
 from .embed import get_embedder
 from .errors import CareqaError
+from .followup import rewrite
+from .question import analyse
 from .records import Answer, DocumentInfo, Passage, Progress, silent
 from .retrieve import Searcher
 
@@ -25,24 +27,23 @@ class Assistant:
     def __init__(self, settings: Settings | None = None):
         self.settings = settings or Settings.from_env()
         self._lock = threading.Lock()
-        self._loaded: tuple[str, Searcher, Answerer] | None = None
+        self._loaded: tuple[str, Searcher] | None = None
 
     # --- reading ---------------------------------------------------------------------------
-    def _live(self) -> tuple[Searcher, Answerer]:
+    def _live(self) -> Searcher:
         version = store.current_version(self.settings.index_dir)
         loaded = self._loaded
         if loaded is not None and loaded[0] == version:
-            return loaded[1], loaded[2]
+            return loaded[1]
         with self._lock:
             if self._loaded is None or self._loaded[0] != version:
                 stored = store.load_live(self.settings.index_dir)
-                searcher = Searcher(stored, self.settings.fusion, self.settings.fusion_weight)
-                self._loaded = (stored.version, searcher, Answerer(stored))
-            return self._loaded[1], self._loaded[2]
+                self._loaded = (stored.version, Searcher(stored, self.settings.fusion, self.settings.fusion_weight))
+            return self._loaded[1]
 
     @property
     def manifest(self) -> dict:
-        return self._live()[0].stored.manifest
+        return self._live().stored.manifest
 
     def embed_query(self, question: str):
         return get_embedder(self.manifest["embedding_model"]).encode([question])[0]
@@ -55,8 +56,7 @@ class Assistant:
 
     def search(self, question: str, k: int | None = None, docs: list[str] | None = None,
                section: str | None = None) -> list[Passage]:
-        searcher, _ = self._live()
-        return searcher.search(self.embed_query(question), question, self._k(k), docs, section)
+        return self._live().search(self.embed_query(question), question, self._k(k), docs, section)
 
     def ask(self, question: str, k: int | None = None, docs: list[str] | None = None,
             section: str | None = None, history: list[str] | None = None) -> Answer:
@@ -66,17 +66,18 @@ class Assistant:
         if not question:
             raise CareqaError("the question is empty")
         k = self._k(k)
-        searcher, answerer = self._live()
-        vector = self.embed_query(question)
-        passages = searcher.search(vector, question, k, docs, section)
-        result = answerer.answer(question, vector, passages)
-        result.filters = {"k": k, "docs": list(docs or []), "section": section or ""}
+        searcher = self._live()
+        asked = rewrite(question, [" ".join(h.split()) for h in history or [] if h and h.strip()], searcher.stored)
+        analysis = analyse(asked, searcher.stored)
+        result = respond(searcher, asked, self.embed_query(asked), analysis, k, docs, section)
+        result.question, result.rewritten = question, (asked if asked != question else "")
+        result.filters = {"k": k, "docs": list(docs or []), "section": section or "", **result.filters}
         return result
 
     # --- inspecting ------------------------------------------------------------------------
     def documents(self) -> list[DocumentInfo]:
         """Indexed documents with their metadata, passage counts and when each was last embedded."""
-        stored = self._live()[0].stored
+        stored = self._live().stored
         manifest = stored.manifest
         entries = {v["doc_id"]: v for v in manifest["documents"].values()}
         out = []
@@ -89,7 +90,7 @@ class Assistant:
 
     def document(self, doc_id: str) -> dict:
         """One document's metadata, text and headings, as indexed."""
-        docs = self._live()[0].stored.documents
+        docs = self._live().stored.documents
         if doc_id not in docs:
             raise CareqaError(f"no document '{doc_id}' in the index")
         return docs[doc_id]
@@ -97,7 +98,7 @@ class Assistant:
     def sections(self) -> list[tuple[str, int]]:
         """Every section path of the index with its number of passages, in document order."""
         counts: dict[str, int] = {}
-        for c in self._live()[0].stored.chunks:
+        for c in self._live().stored.chunks:
             if c.section:
                 counts[c.section] = counts.get(c.section, 0) + 1
         return list(counts.items())

@@ -100,7 +100,7 @@ def cmd_ask(args) -> int:
                 question = item["question"]
             except (json.JSONDecodeError, KeyError, TypeError):
                 raise CareqaError(f"stdin line {no}: expected a JSON object with a \"question\" field")
-            result = assistant.ask(question, docs=args.doc, section=args.section).to_dict()
+            result = assistant.ask(question, docs=args.doc, section=args.section, history=item.get("history")).to_dict()
             print(json.dumps({"id": item.get("id", no), **result}, ensure_ascii=False), flush=True)
         return 0
     if not args.question:
@@ -155,9 +155,12 @@ def cmd_eval(args) -> int:
     if args.verbose:
         for row in figures["rows"]:
             print(json.dumps(row))
-    keys = [f"recall@{assistant.settings.k}", "mrr", "cited", "facts", "answered", "abstained_unanswerable", "p50_ms"]
-    print(" ".join(f"{k:>22}" for k in ["questions"] + keys))
-    print(" ".join(f"{v:>22}" for v in [str(figures["questions"])] + [f"{figures[k]:.3f}" for k in keys]))
+    keys = [f"recall@{assistant.settings.k}", "mrr", "cited", "facts", "answered", "abstained_unanswerable"]
+    print(f"{'kind':<20} {'questions':>9} " + " ".join(f"{k.replace('abstained_', 'abst_'):>16}" for k in keys))
+    rows = [*figures["kinds"].items(), ("all", figures)]
+    for name, fig in rows:
+        print(f"{name:<20} {fig['questions']:>9} " + " ".join(f"{fig[k]:>16.3f}" for k in keys))
+    print(f"warm p50 {figures['p50_ms']:.1f} ms per question")
     return 0
 
 

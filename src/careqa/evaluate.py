@@ -56,14 +56,16 @@ def read_questions(path: Path) -> list[dict]:
 
 
 def evaluate(assistant, questions: list[dict], k: int = 5) -> dict:
-    """Retrieval and answer figures over the questions, averaged like shared/eval/score.py."""
+    """Retrieval and answer figures over the questions, averaged like shared/eval/score.py,
+    overall and per `kind` when the questions have one."""
     per, latencies = [], []
     for q in questions:
         started = time.perf_counter()
-        result = assistant.ask(q["question"], k=k).to_dict()
+        result = assistant.ask(q["question"], k=k, history=q.get("history")).to_dict()
         latencies.append(time.perf_counter() - started)
         passages, cited = result["passages"], result["citations"]
-        row = {"id": q["id"], "answerable": q["answerable"], "abstained": result["abstained"]}
+        row = {"id": q["id"], "kind": q.get("kind", ""), "answerable": q["answerable"],
+               "abstained": result["abstained"]}
         evidence = q.get("evidence") or []
         if q["answerable"] and evidence:
             row["recall"] = sum(any(holds(p, e) for p in passages[:k]) for e in evidence) / len(evidence)
@@ -74,16 +76,22 @@ def evaluate(assistant, questions: list[dict], k: int = 5) -> dict:
             answer = norm(result["answer"])
             row["facts"] = sum(any(norm(a) in answer for a in g) for g in q["facts"]) / len(q["facts"])
         per.append(row)
+    latencies.sort()
+    kinds = sorted({r["kind"] for r in per if r["kind"]})
+    return {**figures(per, k), "p50_ms": 1000 * latencies[len(latencies) // 2], "rows": per,
+            "kinds": {kind: figures([r for r in per if r["kind"] == kind], k) for kind in kinds}}
 
-    def mean(key, rows):
-        vals = [r[key] for r in rows if key in r]
+
+def figures(rows: list[dict], k: int) -> dict:
+    """The scorer's figures over some rows (nan where a figure has no question)."""
+    def mean(key, subset):
+        vals = [r[key] for r in subset if key in r]
         return sum(vals) / len(vals) if vals else float("nan")
 
-    answerable = [r for r in per if r["answerable"]]
-    unanswerable = [r for r in per if not r["answerable"]]
-    latencies.sort()
+    answerable = [r for r in rows if r["answerable"]]
+    unanswerable = [r for r in rows if not r["answerable"]]
     return {
-        "questions": len(per),
+        "questions": len(rows),
         f"recall@{k}": mean("recall", answerable),
         "mrr": mean("rr", answerable),
         "cited": mean("cited", answerable),
@@ -91,6 +99,4 @@ def evaluate(assistant, questions: list[dict], k: int = 5) -> dict:
         "answered": sum(not r["abstained"] for r in answerable) / len(answerable) if answerable else float("nan"),
         "abstained_unanswerable": (sum(r["abstained"] for r in unanswerable) / len(unanswerable)
                                    if unanswerable else float("nan")),
-        "p50_ms": 1000 * latencies[len(latencies) // 2],
-        "rows": per,
     }

@@ -16,14 +16,19 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
+# Words that frame a question rather than say what it is about: question words, modal verbs
+# and the verbs of asking. Added to NLTK's English list (shipped with bm25s).
+QUESTION_WORDS = frozenset({"what", "how", "why", "when", "which", "who", "whom", "whose", "where", "much",
+                            "many", "could", "would", "might", "may", "shall", "must", "tell", "describe",
+                            "explain", "list", "say", "says", "said", "versus", "vs", "please", "also"})
+
+
 @lru_cache(maxsize=1)
 def stopwords() -> frozenset[str]:
-    from bm25s.stopwords import STOPWORDS_EN
+    """A maintained English stop-word list (NLTK's, as bm25s ships it) plus question words."""
+    from bm25s.stopwords import STOPWORDS_EN_PLUS
 
-    question_words = {"does", "did", "do", "much", "many", "what", "how", "why", "when", "which", "who",
-                      "whom", "where", "used", "say", "says", "said", "about", "made", "make", "mean",
-                      "meant", "each", "my", "your", "versus", "vs", "tell", "describe", "explain", "list"}
-    return frozenset(STOPWORDS_EN) | question_words
+    return frozenset(STOPWORDS_EN_PLUS) | QUESTION_WORDS
 
 
 def terms(text: str) -> list[str]:

@@ -1,0 +1,96 @@
+"""When the documents do not answer a question, and how to say why in plain words.
+
+Word overlap alone never decides. The checks, in order: a passage within the filters at all; an
+entity the question names that the documents never mention (or not within the filters); a pair
+the question puts together (a programme and a place) that no passage speaks of together; a
+number question with no figure of the asked kind; and last, how closely the best grounded
+sentence matches the question in meaning and terms, calibrated on paraphrased and unanswerable
+questions written for the purpose (benchmarks/questions).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .compose import place_of
+from .evidence import W_COVER, Sentence
+from .question import Analysis, Entity
+from .records import Passage
+from .speaks import grounds
+
+MIN_RELEVANCE = 0.5  # best grounded sentence: cosine + W_COVER x coverage of focus terms and entities; see the issue note
+MIN_FIGURE_RELEVANCE = 0.55  # a sentence holding the asked figure must still be about the question
+
+
+@dataclass
+class Verdict:
+    """An abstention's plain-language reason ('' when answering) and the figures behind it."""
+
+    reason: str = ""
+    figures: dict | None = None
+
+
+def relevance(s: Sentence) -> float:
+    """How well a sentence answers the question: meaning plus the question's terms it holds."""
+    return s.dense + W_COVER * s.coverage
+
+
+def titles(docs: list[str], documents: dict[str, dict]) -> str:
+    names = [documents[d]["title"] if d in documents else d for d in docs]
+    return "the document " + " and ".join(f"\u201c{n}\u201d" for n in names)
+
+
+def missing(analysis: Analysis, where, scope: str, within) -> str:
+    """The reason when an entity is never mentioned (anywhere, or within the filters)."""
+    absent = [e for e in analysis.entities if not where(e)]
+    if absent and not (analysis.compared and len(absent) < len(analysis.compared)
+                       and all(e.name in analysis.compared for e in absent)):
+        return f"The documents never mention {_names(absent)}."
+    outside = [e for e in analysis.entities if e.name not in analysis.compared and not within(e)]
+    if outside:
+        return f"{scope[:1].upper()}{scope[1:]} never mention{'s' if scope.startswith('the document') else ''} {_names(outside)}."
+    return ""
+
+
+def unpaired(analysis: Analysis, where) -> str:
+    """The reason when a place and a programme, body or other name the question puts together
+    never appear together: "The documents describe the Better Care Fund only for England"."""
+    places = [e for e in analysis.entities if e.type == "place" and e.name not in analysis.compared]
+    names = [e for e in analysis.entities if e.type != "place" and e.name not in analysis.compared]
+    for n in names:
+        found = where(n)
+        for place in places:
+            if found and not any(grounds(p, place) for p in found):
+                elsewhere = sorted({x for p in found if (x := place_of(p.section) or place_of(p.title))})
+                return (f"The documents describe {n.said} only for {' and '.join(elsewhere[:3])}; "
+                        f"they say nothing about it for {place.name}.")
+    return ""
+
+
+def _names(entities: list[Entity]) -> str:
+    said = [e.said for e in entities]
+    return said[0] if len(said) == 1 else ", ".join(said[:-1]) + " or " + said[-1]
+
+
+def judge(analysis: Analysis, passages: list[Passage], grounded: list[Sentence], where, within,
+          scope: str) -> Verdict:
+    """Whether to abstain, and why. `where(entity)` gives passages anywhere that mention it;
+    `within(entity)` whether one within the filters does."""
+    if not passages:
+        return Verdict("No passage matches the filters.")
+    reason = missing(analysis, where, scope, within) or unpaired(analysis, where)
+    if reason:
+        return Verdict(reason)
+    quotable = [s for s in grounded if s.quotable]
+    if not quotable:
+        names = [e for e in analysis.entities if e.name not in analysis.compared]
+        return Verdict(f"No passage speaks of {_names(names)}." if names else "No passage answers this question.")
+    best = max(quotable, key=relevance)
+    figures = {"best_similarity": round(best.dense, 3), "best_coverage": round(best.coverage, 3),
+               "best_relevance": round(relevance(best), 3), "min_relevance": MIN_RELEVANCE}
+    about = [e.said for e in analysis.entities if e.name not in analysis.compared]
+    if not analysis.compared and relevance(best) < MIN_RELEVANCE:
+        where_text = f"The passages about {' and '.join(about)}" if about else "The closest passages"
+        return Verdict(f"{where_text} do not answer this question.", figures)
+    if analysis.kind == "number" and not any(s.figure and relevance(s) >= MIN_FIGURE_RELEVANCE for s in quotable):
+        return Verdict("The documents give no figure for this.", figures)
+    return Verdict("", figures)

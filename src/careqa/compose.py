@@ -1,0 +1,151 @@
+"""Composing an answer from scored sentences, by kind: a paragraph of the best sentences, a
+paragraph per compared entity, a list of items, the entity a which-question asks for.
+
+Every sentence stays a verbatim span of its passage. What is added around them is a lead (the
+entity a sentence is about when only its section says so: "Norway: ...") and plain notes
+saying what the documents lack.
+"""
+from __future__ import annotations
+
+import re
+
+from .aliases import find_places
+from .evidence import Sentence, needs_antecedent
+from .lexical import terms
+from .question import Analysis, Entity
+from .records import AnswerSentence, Block, innermost
+from .speaks import text_mentions
+
+MAX_SENTENCES = 4  # a paragraph answer longer than this stops being read
+MIN_SENTENCES = 2  # below this, a runner-up needs only a lower score to be added
+MAX_WITH_ANTECEDENTS = 5  # room for the sentence a "They ..." sentence points back to
+PER_ENTITY_SENTENCES = 2  # each side of a comparison: a short paragraph
+FIRST_FLOOR = 0.7  # a second sentence within 70% of the best one's score is close enough ...
+LATER_FLOOR = 0.8  # ... later ones must be within 80%
+NOVELTY = 0.3  # bonus for a runner-up holding question terms the answer lacks so far
+SAME_PARAGRAPH = 0.15  # a runner-up from the best sentence's paragraph continues its thought
+DUPLICATE = 0.9  # sentence vectors this similar say the same thing twice
+PLACE_NOUNS = re.compile(r"countr|nation|state|province|region|cit|municipal|count|territor")
+_LABEL_PREFIX = re.compile(r"^[A-Z][A-Z ]+\s*(?::|\u2013|\u2014| - )\s*")
+
+
+def section_name(section: str) -> str:
+    """The innermost heading as a short name ('CASE STUDY: Norrtälje' -> 'Norrtälje'), or ''."""
+    last = _LABEL_PREFIX.sub("", innermost(section))
+    if not last or last.endswith("?") or len(last.split()) > 5:
+        return ""
+    return last.title() if last.isupper() else last
+
+
+def select(pool: list[Sentence], focus: set[str], limit: int = MAX_SENTENCES) -> list[Sentence]:
+    """The best sentence plus close runners-up, near-duplicates dropped; among runners-up, one
+    covering question terms not covered yet goes first ("X versus Y" gets both)."""
+    pool = [s for s in pool if s.quotable and (not needs_antecedent(s) or _antecedent(s))]
+    if not pool:
+        return []
+    best = max(pool, key=lambda s: s.score)
+    chosen, covered = [best], set(best.words)
+    rest = [s for s in pool if s is not best]
+    bonus = {id(s): SAME_PARAGRAPH if s.paragraph == best.paragraph else 0.0 for s in rest}
+    while rest and len(chosen) < limit:
+        floor = (LATER_FLOOR if len(chosen) >= MIN_SENTENCES else FIRST_FLOOR) * best.score
+        rest = [s for s in rest if s.score + bonus[id(s)] >= floor
+                and not any(float(s.vector @ c.vector) > DUPLICATE for c in chosen)]
+        if not rest:
+            break
+        pick = max(rest, key=lambda s: s.score + bonus[id(s)]
+                   + NOVELTY * len((focus & s.words) - covered) / max(len(focus), 1))
+        chosen.append(pick)
+        covered |= pick.words
+        rest.remove(pick)
+    return with_antecedents(chosen)
+
+
+def _antecedent(s: Sentence) -> Sentence | None:
+    """The quotable sentence before an anaphoric one, on the same line of the same passage."""
+    prev = s.previous
+    return prev if prev is not None and prev.quotable else None
+
+
+def with_antecedents(chosen: list[Sentence]) -> list[Sentence]:
+    """Each sentence opening with "It"/"They"/"These" brings the sentence before it, so the
+    answer never talks about an unnamed thing; without room for it, the sentence goes."""
+    out = list(chosen)
+    for s in chosen:
+        if not needs_antecedent(s):
+            continue
+        prev = _antecedent(s)
+        if prev is None or (prev not in out and len(out) >= MAX_WITH_ANTECEDENTS):
+            out.remove(s)
+        elif prev not in out:
+            out.append(prev)
+    return out
+
+
+def in_reading_order(chosen: list[Sentence]) -> list[Sentence]:
+    """By cited passage (best first), then in text order within a passage."""
+    best: dict[str, float] = {}
+    for s in chosen:
+        best[s.passage.chunk_id] = max(best.get(s.passage.chunk_id, -9.0), s.score)
+    return sorted(chosen, key=lambda s: (-best[s.passage.chunk_id], s.passage.chunk_id, s.start))
+
+
+def lead_for(s: Sentence, analysis: Analysis) -> str:
+    """The entity the sentence is about when only its section or document says so: a place or
+    name the question asks about, or (for "which country") the place its section names."""
+    for e in analysis.entities:
+        if not text_mentions(s.text, e) and text_mentions(s.passage.section, e):
+            return e.name
+    if analysis.kind == "which-entity" and PLACE_NOUNS.match(analysis.asked or ""):
+        if not find_places(s.text):
+            return place_of(s.passage.section) or place_of(s.passage.title)
+    name = section_name(s.passage.section)
+    asked = {t for e in analysis.entities for t in terms(e.said)} | set(analysis.focus)
+    if name and set(terms(name)) & asked and not set(terms(name)) & set(terms(s.text)):
+        return name
+    return ""
+
+
+def place_of(text: str) -> str:
+    """The last place a heading path or title names ('... > Norway' -> 'Norway'), or ''."""
+    found = find_places(text)
+    return found[-1][2].name if found else ""
+
+
+def sentences_of(chosen: list[Sentence], analysis: Analysis, number) -> list[AnswerSentence]:
+    """Answer sentences with citation numbers, leads only where they change."""
+    out, previous = [], ""
+    for s in chosen:
+        lead = lead_for(s, analysis)
+        shown, previous = ("" if lead == previous else lead), lead
+        out.append(AnswerSentence(s.text, number(s.passage), s.passage.doc_id, s.start, s.end, shown))
+    return out
+
+
+def paragraph(pool: list[Sentence], analysis: Analysis, number) -> Block | None:
+    """The default answer: the best sentences, in reading order."""
+    chosen = select(pool, set(analysis.focus))
+    if not chosen:
+        return None
+    block = Block(sentences_of(in_reading_order(chosen), analysis, number))
+    if analysis.kind == "which-entity" and PLACE_NOUNS.match(analysis.asked or "") and not any(
+            s.lead or find_places(s.text) for s in block.sentences):
+        block.note = f"The documents do not say which {analysis.asked} this is."
+    return block
+
+
+def comparison(by_entity: dict[Entity, list[Sentence]], analysis: Analysis, number, known) -> list[Block]:
+    """A short paragraph per compared entity; a plain note for an entity the documents lack."""
+    blocks, used = [], set()
+    for entity, pool in by_entity.items():
+        pool = [s for s in pool if id(s) not in used]
+        chosen = select(pool, set(analysis.focus), PER_ENTITY_SENTENCES)
+        used.update(id(s) for s in chosen)
+        if chosen:
+            blocks.append(Block(sentences_of(in_reading_order(chosen), analysis, number), heading=entity.name))
+        elif known(entity):
+            blocks.append(Block([], heading=entity.name,
+                                note=f"The documents say nothing about {entity.name} on this."))
+        else:
+            blocks.append(Block([], heading=entity.name, note=f"The documents never mention {entity.name}."))
+    return blocks

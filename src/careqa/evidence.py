@@ -1,0 +1,191 @@
+"""Candidate sentences of the retrieved passages, each scored against the question and marked
+with what it holds (a figure, a finding) and why it may never be quoted (a statement about the
+document itself, a heading or title line, a bare reference, a fragment).
+
+Scores come from the sentence vectors stored with the index (similarity to the question), the
+share of the question's focus terms the sentence or its section holds, what its opening words
+are about, and its passage's rank. A sentence right after a relevant one on the same line
+inherits part of its score: it often carries the specifics.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .lexical import shares_stem, terms
+from .question import Analysis
+from .records import Passage
+
+W_COVER = 0.5  # focus terms found: as much as 0.5 of cosine similarity, measured on the question sets
+W_PRIOR = 0.15  # the passage's rank: a tie-breaker between equally similar sentences
+W_SUBJECT = 0.15  # focus terms in a sentence's first words: what the sentence is about
+FIGURE_BONUS = 0.3  # a number question's sentence holding a figure of the asked kind
+RESULT_BONUS = 0.15  # a finding question's sentence reporting a result
+CARRY = 0.85  # a sentence right after a relevant one, on its topic, often carries the specifics
+CARRY_ANAPHOR = 0.95  # ... all the more when it opens by pointing back ("They", "This")
+SUBJECT_WORDS = 4  # how many opening words say what a sentence is about
+MIN_TERMS = 3  # fewer content words than this is a fragment, not a sentence
+
+ANAPHOR = re.compile(r"(?:They|It|Its|Their|Theirs|These|This|Those|Such|He|She|His|Her|Under this|The latter|"
+                     r"The former|Both|Neither)\b")
+_EXPLETIVE = re.compile(r"It (?:is|was|has been|will be|would be|may be|can be|seems|appears) [\w-]+(?: \w+)? (?:that|to)\b")
+_SELF = re.compile(r"\b(?:this|the following|the present|the next|the previous|the above|the below|our)\s+"
+                   r"(?:briefing|brief|paper|report|section|chapter|explainer|document|article|page|table|"
+                   r"examples?|part|summary|review|note)\b|\b(?:below|above)\b", re.I)
+_DISCOURSE = re.compile(r"\b(?:highlights?|discuss(?:es)?|describes?|provides?|outlines?|presents?|summari[sz]es?|"
+                        r"sets? out|examines?|looks? at|focus(?:es)?|considers?|answers?|aims? to|covers?|gives?|"
+                        r"explores?|reviews?|introduces?|is structured|contains?|lists?|shows?|will)\b", re.I)
+_REFERENCE = re.compile(r"^(?:[A-Z][\w'\u2019-]+,\s(?:[A-Z]\.\s?)+,?\s*(?:&\s*)?)+|^[A-Z][^.()]{0,80}\(\d{4}[a-z]?"
+                        r"(?:,[^)]*)?\)\.\s|Retrieved from|Accessed (?:on|\d)|Available at:|\bdoi:|https?://|^\(.*\)\W*$")
+_YEAR = r"\b(?:1[89]|20)\d{2}\b"
+_NUMBER_WORDS = (r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+                 r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
+                 r"hundred|thousand|million|billion|dozen|half|quarter|third)\b")
+FIGURES = {
+    "money": re.compile(r"(?:[£$€¥]|\b(?:GBP|USD|EUR|CHF|DKK|SEK|NOK|AUD|CAD|NZD|JPY|ISK)\s?)\d|\d[\d,.]*\s?"
+                        r"(?:million|billion|bn|m)?\s?(?:euros?|pounds?|dollars?|kronor|kroner|francs?|yen)\b", re.I),
+    "percent": re.compile(r"\d+(?:[.,]\d+)?\s?(?:%|per ?cent\b|percent\b)|" + _NUMBER_WORDS + r"\s(?:per ?cent|percent)\b",
+                          re.I),
+    "year": re.compile(_YEAR + r"|\b(?:January|February|March|April|May|June|July|August|September|October|"
+                       r"November|December)\b"),
+    "duration": re.compile(r"(?:\d+|" + _NUMBER_WORDS + r")[\s-](?:days?|weeks?|months?|years?|hours?|minutes?)\b", re.I),
+    "count": re.compile(r"(?<![\d.,])(?!" + _YEAR + r")\d[\d,.]*\b|" + _NUMBER_WORDS, re.I),
+}
+FIGURES["amount"] = re.compile("|".join(FIGURES[k].pattern for k in ("money", "percent", "count")), re.I)
+_RESULT = re.compile(r"\b(?:found|finds?|showed|shown|shows|concluded|concludes?|reported|revealed|demonstrated|"
+                     r"resulted|led to|reduc\w+|increas\w+|improv\w+|decreas\w+|fell|rose|declin\w+|evidence|"
+                     r"suggests?|indicat\w+|little|no significant|effective\w*|success\w*|benefit\w*|savings?|"
+                     r"outcomes?|lower|higher|fewer|better|worse)\b", re.I)
+
+
+@dataclass(eq=False)
+class Sentence:
+    """A candidate answer sentence: a verbatim span of its passage, with its scores and marks."""
+
+    passage: Passage
+    start: int
+    end: int
+    text: str
+    vector: np.ndarray
+    dense: float
+    coverage: float
+    score: float
+    words: frozenset[str]
+    previous: "Sentence | None" = None
+    flags: frozenset[str] = field(default_factory=frozenset)
+    figure: bool = False
+    paragraph: tuple[str, int] = ("", 0)  # (document, offset where its paragraph starts)
+
+    @property
+    def quotable(self) -> bool:
+        return not self.flags
+
+
+def weights_for(stored, focus: tuple[str, ...]) -> dict[str, float]:
+    """idf of each focus term over the index's passages: rare terms say more."""
+    n = stored.num_chunks
+    return {t: math.log(1 + (n - (df := stored.doc_frequency(t)) + 0.5) / (df + 0.5)) for t in focus}
+
+
+def entity_weights(stored, analysis: Analysis) -> list[tuple[object, float]]:
+    """Each entity the question names (beyond compared ones) with the idf of its rarest word."""
+    out = []
+    for e in analysis.entities:
+        if e.name in analysis.compared:
+            continue
+        idf = max((w for a in e.aliases for w in weights_for(stored, tuple(terms(a))).values()), default=0.0)
+        out.append((e, idf))
+    return out
+
+
+def named_share(text: str, section: str, entities: list[tuple[object, float]], total: float) -> float:
+    """Weight of the question's entities the sentence names (a place may be named by its section)."""
+    from .speaks import text_mentions
+
+    return sum(w for e, w in entities if text_mentions(text, e) or (e.type == "place" and text_mentions(section, e))) \
+        / total if total else 0.0
+
+
+def coverage(words: set[str], weights: dict[str, float]) -> float:
+    """Share (idf-weighted) of the focus terms among the words, allowing for stemming gaps."""
+    total = sum(weights.values())
+    return sum(w for t, w in weights.items() if shares_stem(t, words)) / total if total else 0.0
+
+
+def flags(text: str, whole_line: bool, title: str) -> frozenset[str]:
+    """Why a sentence may not be quoted as a sentence of an answer."""
+    out = set()
+    if _SELF.search(text) and _DISCOURSE.search(text):
+        out.add("meta")
+    plain = " ".join(text.split())
+    label = re.match(r"[^:]{1,40}:\s+\S", plain)  # "ISBN: 1997-8073" states a value
+    if whole_line and not label and (not plain.endswith((".", "!", ";", ":", ")", "\u201d", '"'))
+                                     and len(plain.split()) <= 14 or plain.endswith("?")):
+        out.add("heading")
+    if len(plain) > 12 and plain.rstrip(".").lower() in " ".join(title.split()).lower():
+        out.add("heading")
+    if _REFERENCE.search(plain):
+        out.add("reference")
+    return frozenset(out)
+
+
+def has_figure(text: str, analysis: Analysis) -> bool:
+    """True when the text holds a figure of the kind the question asks for (a count of the
+    counted thing, when the question says what is counted)."""
+    pattern = FIGURES.get(analysis.measure)
+    if pattern is None or not pattern.search(text):
+        return False
+    return not analysis.counted or shares_stem(analysis.counted, set(terms(text)))
+
+
+def candidates(stored, analysis: Analysis, q: np.ndarray, passages: list[Passage]) -> list[Sentence]:
+    """Every sentence of the passages (each once), scored and marked."""
+    weights = weights_for(stored, analysis.focus)
+    entities = entity_weights(stored, analysis)
+    total = sum(weights.values()) + sum(w for _, w in entities)
+    top = max((p.score for p in passages), default=1.0) or 1.0
+    seen: set[tuple[str, int]] = set()
+    out: list[Sentence] = []
+    for p in passages:
+        section = set(terms(p.section))
+        spans, vectors = stored.sentences(p.doc_id, p.start, p.end)
+        previous: Sentence | None = None
+        previous_raw = 0.0
+        for (a, b), vec in zip(spans.tolist(), vectors):
+            text = stored.text(p.doc_id, a, b)
+            before = stored.text(p.doc_id, max(p.start, a - 2), a)
+            after = stored.text(p.doc_id, b, min(p.end, b + 2))
+            gap = stored.text(p.doc_id, previous.end, a) if previous is not None else "\n"
+            words = set(terms(text))
+            if (p.doc_id, a) in seen or len(words) < MIN_TERMS:
+                previous = None
+                continue
+            seen.add((p.doc_id, a))
+            whole_line = (a == p.start or "\n" in before) and (b == p.end or "\n" in after)
+            dense = float(vec @ q)
+            found = coverage(words | section, weights) * sum(weights.values())
+            cover = (found + named_share(text, p.section, entities, 1.0)) / total if total else 0.0
+            subject = coverage(set(terms(" ".join(text.split()[:SUBJECT_WORDS]))), weights)
+            figure = has_figure(text, analysis)
+            raw = (dense + W_COVER * cover + W_PRIOR * p.score / top + W_SUBJECT * subject
+                   + (FIGURE_BONUS if figure else 0.0)
+                   + (RESULT_BONUS if analysis.kind == "finding" and _RESULT.search(text) else 0.0))
+            on_topic = coverage(words, weights) > 0
+            carry = 0.0 if "\n" in gap else (CARRY_ANAPHOR if ANAPHOR.match(text) else CARRY if on_topic else 0.0)
+            inherited = carry * previous_raw if previous is not None else 0.0
+            blank = max(before_text.rfind("\n\n"), before_text.rfind("\n \n")) if (before_text := stored.text(
+                p.doc_id, p.start, a)) else -1
+            s = Sentence(p, a, b, text, vec, dense, cover, max(raw, inherited), frozenset(words | section),
+                         previous if carry else None, flags(text, whole_line, p.title), figure,
+                         (p.doc_id, p.start + blank + 1 if blank >= 0 else p.start))
+            out.append(s)
+            previous, previous_raw = s, raw
+    return out
+
+
+def needs_antecedent(s: Sentence) -> bool:
+    """True when the sentence opens by pointing back to something it does not name."""
+    return bool(ANAPHOR.match(s.text)) and not _EXPLETIVE.match(s.text)

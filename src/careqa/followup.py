@@ -1,0 +1,58 @@
+"""Follow-up questions rewritten with what they point back to: "How is it funded?" after
+"What is the Better Care Fund?" becomes "How is the Better Care Fund funded?", and "What about
+Denmark?" after a question on Norway asks that question of Denmark."""
+from __future__ import annotations
+
+import re
+
+from .question import analyse
+
+_POINTER = re.compile(r"\b(it|its|they|them|their|theirs)\b", re.I)
+_ABOUT = re.compile(r"^\s*(?:and|but|so)?\s*(?:what|how)\s+about\s+(.+?)\s*\??\s*$|^\s*and\s+(?:in\s+|for\s+)?(.+?)\s*\?\s*$",
+                    re.I)
+_DEFINITION = re.compile(r"^\s*(?:what|who)\s+(?:is|are|was|were)\s+(.+?)\s*\??\s*$", re.I)
+_NAME = re.compile(r"(?:[A-Z][\w\u2019'&-]*\s+)*(?:[A-Z][\w\u2019'&-]*)(?:\s+\d+)?")
+
+
+def subject_of(question: str, index) -> str:
+    """What an earlier question was about: the thing a definition question asks about, else
+    the longest name it holds, else its first place."""
+    m = _DEFINITION.match(question)
+    if m and len(m.group(1).split()) <= 10:
+        return m.group(1)
+    analysis = analyse(question, index)
+    names = sorted((e.said for e in analysis.entities if e.type != "place"), key=len, reverse=True)
+    if names:
+        return names[0] if not names[0][:1].islower() else f"the {names[0]}"
+    if analysis.entities:
+        return analysis.entities[0].said
+    first_word = question.split(None, 1)[0] if question.split() else ""
+    runs = [r for r in _NAME.findall(question) if r.strip() and r.strip() != first_word]
+    return max(runs, key=len).strip() if runs else ""
+
+
+def rewrite(question: str, history: list[str] | None, index) -> str:
+    """The question with what it points back to filled in from the last earlier question; the
+    question itself when it stands alone."""
+    if not history:
+        return question
+    previous = history[-1]
+    about = _ABOUT.match(question)
+    if about:
+        new = (about.group(1) or about.group(2)).strip()
+        old = analyse(previous, index)
+        swap = next((e for e in old.entities if e.type == "place"), None) or next(iter(old.entities), None)
+        if swap is not None and swap.said in previous:
+            return previous.replace(swap.said, new, 1)
+        return f"{previous.rstrip(' ?')} for {new}?"
+    if analyse(question, index).entities or not _POINTER.search(question):
+        return question
+    subject = subject_of(previous, index)
+    if not subject:
+        return question
+
+    def fill(m: re.Match) -> str:
+        word = m.group(1).lower()
+        return f"{subject}'s" if word in ("its", "their", "theirs") else subject
+
+    return _POINTER.sub(fill, question, count=1)

@@ -1,0 +1,262 @@
+"""Question analysis: what kind of answer a question wants, what it names, and what it is about.
+
+The result, an Analysis, is read by retrieval and composition and shown in `--json`, so a wrong
+answer can be traced to a wrong reading of the question. Everything here comes from the shape
+of English questions, the place names of a data package and the index's own metadata and
+abbreviations: nothing about particular documents or questions.
+"""
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import asdict, dataclass, field
+
+from .aliases import find_places
+from .lexical import stopwords, terms
+from .references import find_references
+
+KINDS = ("definition", "which-entity", "list", "comparison", "number", "finding", "how-why", "yes-no", "other")
+
+_AUX = r"(?:do|does|did|is|are|was|were|has|have|had|can|could|will|would|should|must|may|might|shall)"
+_ENTITY_NOUNS = (r"(?:countr(?:y|ies)|nations?|states?|provinces?|regions?|cit(?:y|ies)|municipalit(?:y|ies)|"
+                 r"count(?:y|ies)|territor(?:y|ies)|bod(?:y|ies)|organi[sz]ations?|agenc(?:y|ies)|boards?|"
+                 r"councils?|governments?|departments?|ministr(?:y|ies)|authorit(?:y|ies)|institutions?|"
+                 r"partners?|trusts?|networks?)")
+_FINDING = re.compile(
+    r"\b(?:find|found|finds|show|showed|shown|shows|conclude|concluded|concludes|reveal|revealed|"
+    r"results?|outcomes?|effects?|impacts?|evidence|evaluat\w*|achiev\w*|work(?:ed)?\s*\?|effective\w*|success\w*)\b", re.I)
+_RESULT_SUBJECT = re.compile(r"\b(?:evaluation|study|studies|review|research|report|survey|analysis|trial|pilot|"
+                             r"evidence|assessment|audit|researchers|authors)\b", re.I)
+_LIST_NOUNS = re.compile(
+    r"\b(?:barriers|enablers|strategies|factors|principles|steps|measures|options|elements|components|features|"
+    r"types|levels|forms|lessons|challenges|benefits|priorities|aims|areas|ways|approaches|themes|categories|"
+    r"models|tools|actions|recommendations|objectives|goals|functions|services|initiatives|programmes|programs|"
+    r"reforms|mechanisms|characteristics|criteria|dimensions|drivers|obstacles|problems|issues|roles|"
+    r"responsibilities|examples|key messages|messages|conditions|groups|topics|things|reasons)\b", re.I)
+_MONEY = re.compile(r"\b(?:cost|costs|budget|budgets|funding|fund|spend|spending|spent|pay|paid|price|fee|fees|"
+                    r"money|amount|invest\w*|financ\w*|worth|allowance|fine|grant|grants)\b", re.I)
+_FRAME = {"tell", "describe", "explain", "list", "name", "give", "say", "says", "said", "mean", "meant",
+          "stand", "compare", "compared", "comparison", "versus", "vs", "difference", "differences", "differ",
+          "please", "much", "many", "kind", "type", "sort", "whose", "according", "roughly", "approximately"}
+_CALENDAR = {w.lower() for w in (*calendar.month_name, *calendar.day_name) if w}
+
+
+@dataclass(frozen=True)
+class Entity:
+    """Something a question names: a place, an abbreviation, or a proper name (a programme, body,
+    fund, case study). `aliases` are the forms to look for in passages, `said` its words."""
+
+    name: str
+    aliases: tuple[str, ...]
+    type: str
+    said: str
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What the question asks for (kind), names (entities), refers to (documents) and is about."""
+
+    question: str
+    kind: str
+    entities: tuple[Entity, ...] = ()
+    documents: tuple[str, ...] = ()
+    reference: str = ""
+    focus: tuple[str, ...] = ()
+    measure: str = ""
+    counted: str = ""
+    asked: str = ""
+    compared: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @property
+    def places(self) -> list[Entity]:
+        return [e for e in self.entities if e.type == "place"]
+
+
+def question_kind(q: str) -> str:
+    """The kind of answer a question wants, from its wording (first match wins, most specific first)."""
+    s = q.strip().lower()
+    lead = r"(?:(?:in|at|for|by|from|under|to|with|of) )?"
+    if re.search(r"\b(?:compare|comparison|versus|vs\.?|contrast|differ|differs|difference|differences|"
+                 r"compared (?:with|to)|unlike)\b", s):
+        return "comparison"
+    if re.search(r"\bhow (?:much|many|long|often|old|large|big|far)\b", s) or re.match(
+            r"(?:what (?:percentage|proportion|share|fraction|number|amount|sum|budget|cost|year|date|age)|when\b|"
+            r"in what year|by how much|on what date|since when|until when|what (?:reduction|increase|decrease|"
+            r"rise|fall|drop|growth|saving|savings|change) (?:in|of)\b)", s):
+        return "number"
+    if re.match(lead + r"(?:which|what) (?:\w+ ){0,2}?" + _ENTITY_NOUNS + r"\b", s) or re.match(r"who\b", s):
+        if not re.match(r"who (?:is|are|was|were)\b", s) or re.search(r"\b(?:responsible|behind|in charge)\b", s):
+            return "which-entity"
+    if (_RESULT_SUBJECT.search(s) and _FINDING.search(s)) or re.match(
+            r"what (?:were|are|was|have been|has been) the (?:\w+ )?(?:results?|outcomes?|effects?|impacts?|findings?)"
+            r"|what (?:results?|outcomes?|effects?|impacts?|difference)\b"
+            r"|what (?:did|do|does|has|have) .*\b(?:find|found|conclude|show|reveal)\b", s):
+        return "finding"
+    if re.match(lead + r"(?:what|which) (?:are |were |have |do )?(?:the |some |its |their )?(?:[\w-]+ ){0,3}?"
+                + _LIST_NOUNS.pattern, s) or re.match(r"(?:list|name) ", s):
+        return "list"
+    if re.match(_AUX + r"\b", s):
+        return "yes-no"
+    if re.match(r"(?:how|why)\b", s):
+        return "how-why"
+    if re.match(r"what (?:is|are|was|were) (?:meant by .*|(?:an? |the )?[^,;]{1,60}\?)$|what does .* (?:mean|stand for)|"
+                r"define\b|what do(?:es)? .* refer to", s) and not re.search(r"\b(?:doing|happen\w*)\b", s):
+        return "definition"
+    return "other"
+
+
+def measure_asked(q: str) -> str:
+    """For a number question, the kind of figure asked for: money, percent, year, duration or count."""
+    s = q.lower()
+    if re.search(r"\b(?:percentage|proportion|share|per ?cent|fraction|rate)\b", s):
+        return "percent"
+    if re.match(r"\s*(?:when|in what year|what year|on what date|since when|until when|what date)\b", s):
+        return "year"
+    if re.search(r"\bhow (?:long|often)\b", s):
+        return "duration"
+    if re.search(r"\bhow many\b|\bwhat number\b", s):
+        return "count"
+    if re.search(r"\bhow much\b|\bwhat (?:amount|sum|budget|cost)\b", s) and not re.search(r"\bby how much\b", s):
+        return "money" if _MONEY.search(s) else "amount"
+    return "amount"
+
+
+def counted_noun(q: str) -> str:
+    """The head noun of "how many X" (stemmed), what a figure must be a count of; '' otherwise."""
+    m = re.search(r"\bhow many ((?:[\w-]+ ){0,4}?)([\w-]+)(?=[,?;]| (?:are|were|is|was|have|has|had|do|does|"
+                  r"did|will|would|can|could|in|of|for|per|took|take|been|there|from|on|at|with|by|across|under|"
+                  r"and|or|that|which|who)\b|$)", q.lower())
+    if not m:
+        return ""
+    found = terms(m.group(2))
+    return found[0] if found else ""
+
+
+def analyse(question: str, index) -> Analysis:
+    """Read a question against the index: its abbreviations, documents' metadata and term counts
+    (`index` offers abbreviations, documents, doc_frequency and num_chunks, as StoredIndex does)."""
+    kind = question_kind(question)
+    refs = find_references(question, index.documents)
+    masked = _without(question, refs.spans)
+    entities, covered = find_entities(masked, index)
+    if kind == "list" and _asked_noun(question, kind) and any(
+            _asked_noun(question, kind) in e.said.lower() for e in entities):
+        kind = "definition"  # "What are Family Medicine Groups?" names a thing, not a list
+    entity_words = {t for e in entities for t in terms(e.said)}
+    frame = set(terms(" ".join(_FRAME)))
+    if kind == "which-entity":
+        frame |= set(terms(_asked_noun(question, kind)))
+    focus = [t for t in dict.fromkeys(terms(_without(masked, covered)))
+             if t not in entity_words and t not in frame]
+    measure = measure_asked(question) if kind == "number" else ""
+    compared = _compared(question, kind, entities)
+    if kind == "comparison" and len(compared) < 2:
+        kind = "other"
+    return Analysis(question, kind, tuple(entities), refs.documents, refs.text, tuple(focus), measure,
+                    counted_noun(question) if measure == "count" else "", _asked_noun(question, kind), compared)
+
+
+def _compared(question: str, kind: str, entities: list[Entity]) -> tuple[str, ...]:
+    """The entities asked about each in its own right, so each needs its own evidence: in a
+    comparison, all of one type (else all); elsewhere, places joined by and/or ("Taiwan and
+    South Korea")."""
+    if kind == "comparison":
+        for type_ in ("place", "name", "abbreviation"):
+            same = [e.name for e in entities if e.type == type_]
+            if len(same) >= 2:
+                return tuple(same)
+        return tuple(e.name for e in entities) if len(entities) >= 2 else ()
+    places = sorted(((question.find(e.said), e) for e in entities if e.type == "place"), key=lambda x: x[0])
+    joined: list[Entity] = []
+    for (a, e), (b, prev) in zip(places[1:], places):
+        gap = question[b + len(prev.said):a].lower()
+        if re.fullmatch(r"(?:['\u2019]s)?\s*(?:,|,?\s*and|,?\s*or|&|/)\s*(?:the\s+)?", gap):
+            joined += [x for x in (prev, e) if x not in joined]
+    return tuple(e.name for e in joined) if len(joined) >= 2 else ()
+
+
+def _asked_noun(question: str, kind: str) -> str:
+    """For which-entity and list questions, the noun naming what is asked for ("country")."""
+    s = question.lower()
+    if kind == "which-entity":
+        m = re.match(r"(?:in |at |for |by |from |under )?(?:which|what) (?:\w+ ){0,2}?(" + _ENTITY_NOUNS + r")\b", s)
+        return m.group(1) if m else "who"
+    if kind == "list":
+        m = _LIST_NOUNS.search(s)
+        return m.group(0) if m else ""
+    return ""
+
+
+def _without(text: str, spans: list[tuple[int, int]], fill: str = " ") -> str:
+    """The text with the spans blanked out (offsets kept)."""
+    for a, b in sorted(spans, reverse=True):
+        text = text[:a] + fill * (b - a) + text[b:]
+    return text
+
+
+_CAPITALISED = re.compile(r"[A-Z][\w\u2019'&-]*")
+_CONNECTOR = re.compile(r"^\s+(?:of|for|de|the|du|la|et|von|van)\s+$|^\s+$|^-$")
+COMMON_NAME_SHARE = 0.08  # a one-word "name" in more passages than this is a topic word ("Health"), not a name
+_ACRONYM = re.compile(r"\b[A-Z][A-Z&]{1,6}s?\b")
+
+
+def find_entities(question: str, index) -> tuple[list[Entity], list[tuple[int, int]]]:
+    """Places (with their adjectives), abbreviations and proper names a question names, and the
+    character spans they cover."""
+    abbreviations = index.abbreviations
+    defined = frozenset(abbreviations)
+    entities: list[Entity] = []
+    spans: list[tuple[int, int]] = []
+    for a, b, place in find_places(question, defined):
+        spans.append((a, b))
+        if all(e.name != place.name for e in entities):
+            entities.append(Entity(place.name, tuple(dict.fromkeys((*place.forms, *place.codes))), "place",
+                                   question[a:b]))
+    longs = {v.lower(): k for k, v in abbreviations.items()}
+    common = COMMON_NAME_SHARE * max(index.num_chunks, 1)
+    for a, b in _names(_without(question, spans, "#")):
+        said = question[a:b].strip()
+        if " " not in said and not _ACRONYM.fullmatch(said) and all(
+                index.doc_frequency(t) > common for t in terms(said)):
+            continue
+        if _ACRONYM.fullmatch(said):
+            long = abbreviations.get(said) or abbreviations.get(said.rstrip("s"))
+            aliases = (said, said.rstrip("s")) + ((long,) if long else ())
+            entities.append(Entity(long or said, tuple(dict.fromkeys(aliases)), "abbreviation", said))
+        else:
+            short = longs.get(said.lower()) or longs.get(said.lower().rstrip("s"))
+            entities.append(Entity(said, (said,) + ((short,) if short else ()), "name", said))
+        spans.append((a, b))
+    unique = {e.name: e for e in reversed(entities)}
+    return [e for e in entities if unique[e.name] is e], spans
+
+
+def _names(question: str) -> list[tuple[int, int]]:
+    """Spans of proper names: runs of capitalised words joined by 'of', 'for', 'and' when a
+    capitalised word follows; the question's first word only when it is possessive or an acronym."""
+    stop = stopwords()
+    words = [m for m in _CAPITALISED.finditer(question)
+             if m.group().lower().rstrip("s") not in stop and m.group().lower() not in stop
+             and m.group().lower() not in _FRAME]
+    words = [m for m in words if m.group().lower() not in _CALENDAR]
+    if words and not question[:words[0].start()].strip():
+        first = words[0].group()
+        if not (re.fullmatch(r"[\w-]+['\u2019]s", first) or _ACRONYM.fullmatch(first)):
+            words = words[1:]
+    runs: list[list[int]] = []
+    for m in words:
+        previous = question[runs[-1][0]:runs[-1][1]] if runs else ""
+        if runs and _CONNECTOR.match(question[runs[-1][1]:m.start()]) and not _ACRONYM.fullmatch(m.group()) \
+                and not _ACRONYM.fullmatch(previous) and not re.search(r"['\u2019]s$", previous):
+            runs[-1][1] = m.end()
+        else:
+            runs.append([m.start(), m.end()])
+    out = []
+    for a, b in runs:
+        text = question[a:b]
+        trimmed = re.sub(r"['\u2019]s$", "", text)
+        out.append((a, a + len(trimmed)))
+    return out

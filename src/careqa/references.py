@@ -1,0 +1,111 @@
+"""Documents a question names: "the WHO brief", "according to the Nuffield Trust explainer".
+
+Matching comes from each document's metadata (title, publisher, kind and an optional `short`
+in sources.toml), never from names written here. A reference is a run of metadata words ending
+in a word for a document ("the SPICe briefing"), the object of "according to", or the subject
+of a reporting verb ("what does LTCcovid say"); it names the documents whose metadata hold its
+distinctive words (words few documents share).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .lexical import stopwords
+
+DOC_NOUNS = frozenset(("brief", "briefing", "report", "explainer", "profile", "profiles", "paper", "review",
+                       "article", "publication", "document", "page", "website", "guide", "factsheet", "summary"))
+_REPORTING = (r"say|says|said|report|reports|reported|find|found|recommend|recommends|describe|describes|"
+              r"propose|proposes|suggest|suggests|list|lists|note|notes|state|states|mention|mentions|argue|"
+              r"argues|conclude|concludes|explain|explains|identify|identifies|highlight|highlights")
+_TOKEN = re.compile(r"[A-Za-z][\w\u2019'-]*|\d+")
+MAX_WORDS = 6  # "the WHO European Observatory policy brief": longer runs are sentences, not names
+DISTINCTIVE_SHARE = 0.1  # a word in more than this share of documents (and in more than one) names none
+
+
+@dataclass(frozen=True)
+class References:
+    """The documents a question names, where it names them, and those words."""
+
+    documents: tuple[str, ...] = ()
+    spans: tuple[tuple[int, int], ...] = ()
+    text: str = ""
+
+
+def _norm(word: str) -> str:
+    return re.sub(r"['\u2019]s$", "", word.lower())
+
+
+def reference_words(documents: dict[str, dict]) -> dict[str, set[str]]:
+    """For each document, the words its metadata offers to name it by."""
+    out = {}
+    for doc_id, meta in documents.items():
+        short = meta.get("short", "")
+        short = " ".join(short) if isinstance(short, list) else str(short)
+        text = " ".join(str(meta.get(k, "")) for k in ("title", "publisher", "kind")) + f" {short} {doc_id}"
+        out[doc_id] = {_norm(w) for w in _TOKEN.findall(text.replace("-", " "))}
+    return out
+
+
+def _metadata_text(meta: dict) -> str:
+    """A document's metadata as lower-cased words, to find a reference phrase in whole."""
+    text = " ".join(str(meta.get(k, "")) for k in ("title", "publisher", "kind", "short"))
+    return " ".join(_norm(w) for w in _TOKEN.findall(text.replace("-", " ")))
+
+
+def _candidates(question: str, known: set[str]) -> list[tuple[int, int]]:
+    """Spans that may name documents (see the module docstring)."""
+    tokens = list(_TOKEN.finditer(question))
+    stop = stopwords()
+    spans = []
+    for i, t in enumerate(tokens):
+        if _norm(t.group()) not in DOC_NOUNS:
+            continue
+        j, end = i, i
+        while j > 0 and i - j < MAX_WORDS - 1 and _norm(tokens[j - 1].group()) in known:
+            j -= 1
+        while j < i and _norm(tokens[j].group()) in stop:
+            j += 1
+        while end + 1 < len(tokens) and tokens[end + 1].group().isdigit() and tokens[end + 1].group() in known:
+            end += 1  # "Policy Brief 62"
+        spans.append((tokens[j].start(), tokens[end].end()))
+    for m in re.finditer(r"\baccording to\s+(?:the\s+)?(.{1,60}?)(?=[,?.;]|$)", question, re.I):
+        spans.append((m.start(1), m.end(1)))
+    for m in re.finditer(r"\b(?:does|do|did)\s+(?:the\s+)?((?:[\w\u2019'-]+\s+){1,%d}?)(?:%s)\b"
+                         % (MAX_WORDS, _REPORTING), question, re.I):
+        spans.append((m.start(1), m.end(1) - 1))
+    return spans
+
+
+def find_references(question: str, documents: dict[str, dict]) -> References:
+    """The documents the question names, the spans naming them, and those words."""
+    words = reference_words(documents)
+    counts: dict[str, int] = {}
+    for ws in words.values():
+        for w in ws:
+            counts[w] = counts.get(w, 0) + 1
+    limit = max(1, int(DISTINCTIVE_SHARE * len(words)))
+    stop = stopwords()
+    found: dict[str, None] = {}
+    used: list[tuple[int, int]] = []
+    for a, b in _candidates(question, set(counts)):
+        phrase = [_norm(w) for w in _TOKEN.findall(question[a:b])]
+        named = [w for w in phrase if w not in stop and w not in DOC_NOUNS]
+        if named:
+            if any(w not in counts for w in named):
+                continue  # a word no metadata holds: the phrase names something else
+            said = " ".join(phrase)
+            hits = {d: sum(w in ws for w in named if counts[w] <= limit) + (said in _metadata_text(documents[d]))
+                    for d, ws in words.items()}
+            best = max(hits.values())
+            chosen = [d for d, n in hits.items() if n == best and n > 0 and all(w in words[d] for w in named)]
+        else:
+            before = question[:a].rstrip().lower()
+            nouns = [w for w in phrase if w in DOC_NOUNS]
+            chosen = [d for d, ws in words.items() if any(n in ws for n in nouns)] \
+                if before.endswith(("the", "this")) else []
+            chosen = chosen if len(chosen) <= limit else []
+        if chosen:
+            used.append((a, b))
+            found.update(dict.fromkeys(chosen))
+    return References(tuple(found), tuple(used), "; ".join(question[a:b] for a, b in used))
