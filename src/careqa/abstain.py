@@ -19,6 +19,7 @@ from .speaks import grounds
 
 MIN_RELEVANCE = 0.5  # best grounded sentence: cosine + W_COVER x coverage of focus terms and entities; see the issue note
 MIN_FIGURE_RELEVANCE = 0.55  # a sentence holding the asked figure must still be about the question
+MIN_TOPIC = 0.25  # ... and hold this share of the focus terms itself, when the question names no programme
 
 
 @dataclass
@@ -66,6 +67,22 @@ def unpaired(analysis: Analysis, where) -> str:
     return ""
 
 
+def on_topic(s: Sentence, analysis: Analysis) -> bool:
+    """Whether a sentence is about what the question asks of: it (or its section) names every
+    programme, body or name the question does, or, failing such names, holds enough of its terms."""
+    from .speaks import text_mentions
+
+    named = [e for e in analysis.entities if e.type != "place" and e.name not in analysis.compared]
+    if named:
+        return all(text_mentions(s.text, e) or text_mentions(s.passage.section, e) for e in named)
+    return s.own >= MIN_TOPIC
+
+
+def supported(quotable: list[Sentence], analysis: Analysis, mark: str) -> bool:
+    """A sentence with the mark ("figure", "result") that is relevant and on the question's topic."""
+    return any(getattr(s, mark) and relevance(s) >= MIN_FIGURE_RELEVANCE and on_topic(s, analysis) for s in quotable)
+
+
 def _names(entities: list[Entity]) -> str:
     said = [e.said for e in entities]
     return said[0] if len(said) == 1 else ", ".join(said[:-1]) + " or " + said[-1]
@@ -91,6 +108,8 @@ def judge(analysis: Analysis, passages: list[Passage], grounded: list[Sentence],
     if not analysis.compared and relevance(best) < MIN_RELEVANCE:
         where_text = f"The passages about {' and '.join(about)}" if about else "The closest passages"
         return Verdict(f"{where_text} do not answer this question.", figures)
-    if analysis.kind == "number" and not any(s.figure and relevance(s) >= MIN_FIGURE_RELEVANCE for s in quotable):
+    if analysis.kind == "number" and not supported(quotable, analysis, "figure"):
         return Verdict("The documents give no figure for this.", figures)
+    if analysis.kind == "finding" and not supported(quotable, analysis, "result"):
+        return Verdict("The documents report no findings on this.", figures)
     return Verdict("", figures)

@@ -15,7 +15,7 @@ from .gather import gather, mentioned
 from .lists import best_run, list_sentences
 from .question import Analysis
 from .records import Answer, Block, Citation, Passage
-from .speaks import grounds, text_mentions
+from .speaks import grounds, mentions, text_mentions
 
 ABSTAIN_TEXT = "The documents do not cover this. The closest passages are listed below."
 
@@ -96,8 +96,9 @@ def compose(stored, analysis: Analysis, q: np.ndarray, grounded: list[Sentence],
             per[entity] = [s for s in pool if text_mentions(s.text, entity) or text_mentions(s.passage.section, entity)]
         return comparison(per, analysis, numbering, lambda e: bool(found.by_entity.get(e.name))), ""
     if analysis.kind == "list":
-        run = best_run(stored, list({p.chunk_id: p for p in [s.passage for s in grounded]}.values()),
-                       analysis, q, weights_for(stored, analysis.focus))
+        sources = list({s.passage.chunk_id: s.passage for s in grounded}.values())
+        naming = [p for p in sources if all(mentions(p, e) for e in analysis.entities)]
+        run = best_run(stored, naming or sources, analysis, q, weights_for(stored, analysis.focus))
         if run is not None:
             return [Block(list_sentences(stored, run, set(analysis.focus), numbering), style="list")], run.stated
     block = paragraph(grounded, analysis, numbering)

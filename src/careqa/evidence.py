@@ -24,17 +24,19 @@ W_PRIOR = 0.15  # the passage's rank: a tie-breaker between equally similar sent
 W_SUBJECT = 0.15  # focus terms in a sentence's first words: what the sentence is about
 FIGURE_BONUS = 0.3  # a number question's sentence holding a figure of the asked kind
 RESULT_BONUS = 0.15  # a finding question's sentence reporting a result
-CARRY = 0.85  # a sentence right after a relevant one, on its topic, often carries the specifics
+CARRY = 0.85  # a sentence right after a relevant one on the same line often carries the specifics
 CARRY_ANAPHOR = 0.95  # ... all the more when it opens by pointing back ("They", "This")
 SUBJECT_WORDS = 4  # how many opening words say what a sentence is about
 MIN_TERMS = 3  # fewer content words than this is a fragment, not a sentence
+MENTION_BONUS = 0.1  # a passage naming every entity the question names, over one that only may be about it
+DEFINES_BONUS = 0.3  # "long form (SHORT)": the sentence that says what an abbreviation stands for
 
 ANAPHOR = re.compile(r"(?:They|It|Its|Their|Theirs|These|This|Those|Such|He|She|His|Her|Under this|The latter|"
                      r"The former|Both|Neither)\b")
 _EXPLETIVE = re.compile(r"It (?:is|was|has been|will be|would be|may be|can be|seems|appears) [\w-]+(?: \w+)? (?:that|to)\b")
-_SELF = re.compile(r"\b(?:this|the following|the present|the next|the previous|the above|the below|our)\s+"
+_SELF = re.compile(r"^(?:[\w,]+\s+){0,3}?(?:this|the following|the present|the next|the previous|our)\s+"
                    r"(?:briefing|brief|paper|report|section|chapter|explainer|document|article|page|table|"
-                   r"examples?|part|summary|review|note)\b|\b(?:below|above)\b", re.I)
+                   r"examples?|part|summary|review|note)\b|^(?:below|above)\b", re.I)
 _DISCOURSE = re.compile(r"\b(?:highlights?|discuss(?:es)?|describes?|provides?|outlines?|presents?|summari[sz]es?|"
                         r"sets? out|examines?|looks? at|focus(?:es)?|considers?|answers?|aims? to|covers?|gives?|"
                         r"explores?|reviews?|introduces?|is structured|contains?|lists?|shows?|will)\b", re.I)
@@ -78,6 +80,8 @@ class Sentence:
     flags: frozenset[str] = field(default_factory=frozenset)
     figure: bool = False
     paragraph: tuple[str, int] = ("", 0)  # (document, offset where its paragraph starts)
+    own: float = 0.0  # share of the focus terms in the sentence itself (not its section)
+    result: bool = False  # reports a finding ("found", "reduced", "little evidence")
 
     @property
     def quotable(self) -> bool:
@@ -121,7 +125,8 @@ def flags(text: str, whole_line: bool, title: str) -> frozenset[str]:
     if _SELF.search(text) and _DISCOURSE.search(text):
         out.add("meta")
     plain = " ".join(text.split())
-    label = re.match(r"[^:]{1,40}:\s+\S", plain)  # "ISBN: 1997-8073" states a value
+    label = re.match(r"[^:]{1,40}:\s+\S", plain) or FIGURES["year"].search(plain) and any(
+        c.isdigit() for c in plain) and len(plain.split()) <= 4  # "ISBN: 1997-8073", "25 September 2024": values
     if whole_line and not label and (not plain.endswith((".", "!", ";", ":", ")", "\u201d", '"'))
                                      and len(plain.split()) <= 14 or plain.endswith("?")):
         out.add("heading")
@@ -143,14 +148,19 @@ def has_figure(text: str, analysis: Analysis) -> bool:
 
 def candidates(stored, analysis: Analysis, q: np.ndarray, passages: list[Passage]) -> list[Sentence]:
     """Every sentence of the passages (each once), scored and marked."""
+    from .speaks import mentions
+
     weights = weights_for(stored, analysis.focus)
     entities = entity_weights(stored, analysis)
+    defines = [re.compile(re.escape(e.name) + r"\s*\(\s*" + re.escape(e.said.rstrip("s")), re.I)
+               for e in analysis.entities if e.type == "abbreviation" and e.name != e.said]
     total = sum(weights.values()) + sum(w for _, w in entities)
     top = max((p.score for p in passages), default=1.0) or 1.0
     seen: set[tuple[str, int]] = set()
     out: list[Sentence] = []
     for p in passages:
         section = set(terms(p.section))
+        named = MENTION_BONUS if entities and all(mentions(p, e) for e, _ in entities) else 0.0
         spans, vectors = stored.sentences(p.doc_id, p.start, p.end)
         previous: Sentence | None = None
         previous_raw = 0.0
@@ -170,17 +180,17 @@ def candidates(stored, analysis: Analysis, q: np.ndarray, passages: list[Passage
             cover = (found + named_share(text, p.section, entities, 1.0)) / total if total else 0.0
             subject = coverage(set(terms(" ".join(text.split()[:SUBJECT_WORDS]))), weights)
             figure = has_figure(text, analysis)
-            raw = (dense + W_COVER * cover + W_PRIOR * p.score / top + W_SUBJECT * subject
-                   + (FIGURE_BONUS if figure else 0.0)
-                   + (RESULT_BONUS if analysis.kind == "finding" and _RESULT.search(text) else 0.0))
-            on_topic = coverage(words, weights) > 0
-            carry = 0.0 if "\n" in gap else (CARRY_ANAPHOR if ANAPHOR.match(text) else CARRY if on_topic else 0.0)
+            result = bool(_RESULT.search(text))
+            raw = (dense + W_COVER * cover + W_PRIOR * p.score / top + W_SUBJECT * subject + named
+                   + (FIGURE_BONUS if figure else 0.0) + (RESULT_BONUS if analysis.kind == "finding" and result else 0.0)
+                   + (DEFINES_BONUS if any(d.search(text) for d in defines) else 0.0))
+            carry = 0.0 if "\n" in gap else (CARRY_ANAPHOR if ANAPHOR.match(text) else CARRY)
             inherited = carry * previous_raw if previous is not None else 0.0
             blank = max(before_text.rfind("\n\n"), before_text.rfind("\n \n")) if (before_text := stored.text(
                 p.doc_id, p.start, a)) else -1
             s = Sentence(p, a, b, text, vec, dense, cover, max(raw, inherited), frozenset(words | section),
                          previous if carry else None, flags(text, whole_line, p.title), figure,
-                         (p.doc_id, p.start + blank + 1 if blank >= 0 else p.start))
+                         (p.doc_id, p.start + blank + 1 if blank >= 0 else p.start), coverage(words, weights), result)
             out.append(s)
             previous, previous_raw = s, raw
     return out

@@ -181,15 +181,17 @@ def best_run(stored, passages: list[Passage], analysis, q, weights: dict[str, fl
             if len(run.items) < MIN_RUN or (p.doc_id, run.items[0][0]) in seen:
                 continue
             seen.add((p.doc_id, run.items[0][0]))
-            context = set(terms(f"{run.intro} {p.section}"))
+            intro_terms, section = set(terms(run.intro)), set(terms(p.section))
             items = set(terms(" ".join(stored.text(p.doc_id, a, b) for a, b in run.items)))
-            named = bool(asked) and any(shares_stem(t, context | items) for t in asked)
-            intro = coverage(context, weights)
+            introduced = bool(asked) and any(shares_stem(t, intro_terms) for t in asked)
+            named = introduced or bool(asked) and any(shares_stem(t, section | items) for t in asked)
+            intro = coverage(intro_terms | section, weights)
             if not named and (asked or intro < MIN_INTRO):
                 continue
             _, vectors = stored.sentences(p.doc_id, run.items[0][0], run.items[-1][1])
             sim = float((vectors @ q).max()) if len(vectors) else 0.0
-            score = sim + W_INTRO * intro + (LIST_NOUN_BONUS if named else 0.0)
+            score = (sim + W_INTRO * (intro + coverage(intro_terms, weights)) / 2
+                     + LIST_NOUN_BONUS * (1.0 if introduced else 0.5 if named else 0.0))
             if score > best_score:
                 best, best_score = run, score
     return best
