@@ -78,9 +78,16 @@ def on_topic(s: Sentence, analysis: Analysis) -> bool:
     return s.own >= MIN_TOPIC
 
 
-def supported(quotable: list[Sentence], analysis: Analysis, mark: str) -> bool:
+def about_document(analysis: Analysis) -> bool:
+    """A question about a document itself ("When did Policy Brief 62 come out?"): it names the
+    document and little else, so its words cannot be looked for in the text."""
+    return bool(analysis.documents) and len(analysis.focus) <= 1 and not analysis.entities
+
+
+def supported(quotable: list[Sentence], analysis: Analysis, mark: str, itself: bool = False) -> bool:
     """A sentence with the mark ("figure", "result") that is relevant and on the question's topic."""
-    return any(getattr(s, mark) and relevance(s) >= MIN_FIGURE_RELEVANCE and on_topic(s, analysis) for s in quotable)
+    return any(getattr(s, mark) and (itself or relevance(s) >= MIN_FIGURE_RELEVANCE and on_topic(s, analysis))
+               for s in quotable)
 
 
 def _names(entities: list[Entity]) -> str:
@@ -105,11 +112,12 @@ def judge(analysis: Analysis, passages: list[Passage], grounded: list[Sentence],
     figures = {"best_similarity": round(best.dense, 3), "best_coverage": round(best.coverage, 3),
                "best_relevance": round(relevance(best), 3), "min_relevance": MIN_RELEVANCE}
     about = [e.said for e in analysis.entities if e.name not in analysis.compared]
-    if not analysis.compared and relevance(best) < MIN_RELEVANCE:
+    itself = about_document(analysis)
+    if not analysis.compared and not itself and relevance(best) < MIN_RELEVANCE:
         where_text = f"The passages about {' and '.join(about)}" if about else "The closest passages"
         return Verdict(f"{where_text} do not answer this question.", figures)
-    if analysis.kind == "number" and not supported(quotable, analysis, "figure"):
+    if analysis.kind == "number" and not supported(quotable, analysis, "figure", itself):
         return Verdict("The documents give no figure for this.", figures)
-    if analysis.kind == "finding" and not supported(quotable, analysis, "result"):
+    if analysis.kind == "finding" and not supported(quotable, analysis, "result", itself):
         return Verdict("The documents report no findings on this.", figures)
     return Verdict("", figures)

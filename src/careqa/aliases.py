@@ -88,6 +88,20 @@ def find_places(text: str, defined: frozenset[str] = frozenset()) -> list[tuple[
     return found
 
 
+@lru_cache(maxsize=1)
+def _subplace_pattern() -> re.Pattern:
+    from countryinfo import all_countries
+
+    names = sorted({n for c in all_countries() for n in (c.provinces() or []) if len(n) > 3}, key=len, reverse=True)
+    return re.compile(r"(?<![\w-])(" + "|".join(re.escape(n) for n in names) + r")(?![\w-])")
+
+
+@lru_cache(maxsize=8192)
+def names_a_place(text: str) -> bool:
+    """True when the text names a country, nation, or a province or state of one ("Ontario")."""
+    return bool(find_places(text)) or bool(_subplace_pattern().search(text))
+
+
 def place_named(name: str) -> Place | None:
     """The place a name, adjective or code refers to, or None."""
     hits = find_places(name)

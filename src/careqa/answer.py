@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .abstain import judge, titles
-from .compose import comparison, paragraph
+from .compose import PLACE_NOUNS, comparison, names_the_asked_place, paragraph
 from .evidence import Sentence, candidates, weights_for
 from .gather import gather, mentioned
 from .lists import best_run, list_sentences
@@ -76,6 +76,9 @@ def respond(searcher, question: str, q: np.ndarray, analysis: Analysis, k: int,
                       analysis=analysis.to_dict(), filters=filters, diagnostics=verdict.figures or {})
     numbering = Numbering()
     blocks, stated = compose(stored, analysis, q, grounded, found, numbering)
+    if analysis.kind == "which-entity" and PLACE_NOUNS.match(analysis.asked) and blocks \
+            and not names_the_asked_place(blocks[0], analysis):
+        blocks = [Block([], note=f"The documents do not say which {analysis.asked} this is.")]
     if not any(b.sentences for b in blocks):
         reason = " ".join(b.note for b in blocks if b.note) or "No passage answers this question."
         return Answer(question, ABSTAIN_TEXT, True, [], found.passages, reason=reason, kind=analysis.kind,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from .aliases import find_places
+from .aliases import find_places, names_a_place
 from .evidence import Sentence, needs_antecedent
 from .lexical import terms
 from .question import Analysis, Entity
@@ -127,11 +127,20 @@ def paragraph(pool: list[Sentence], analysis: Analysis, number) -> Block | None:
     chosen = select(pool, set(analysis.focus))
     if not chosen:
         return None
-    block = Block(sentences_of(in_reading_order(chosen), analysis, number))
-    if analysis.kind == "which-entity" and PLACE_NOUNS.match(analysis.asked or "") and not any(
-            s.lead or find_places(s.text) for s in block.sentences):
-        block.note = f"The documents do not say which {analysis.asked} this is."
-    return block
+    return Block(sentences_of(in_reading_order(chosen), analysis, number))
+
+
+def names_the_asked_place(block: Block, analysis: Analysis) -> bool:
+    """For "which country" questions: whether the answer names a place beyond those the
+    question itself names, in a quoted sentence or in the lead its section gives."""
+    own = {e.name for e in analysis.places}
+    for s in block.sentences:
+        if s.lead and s.lead not in own:
+            return True
+        others = [p for _, _, p in find_places(s.text) if p.name not in own]
+        if others or (names_a_place(s.text) and not find_places(s.text)):
+            return True
+    return False
 
 
 def comparison(by_entity: dict[Entity, list[Sentence]], analysis: Analysis, number, known) -> list[Block]:

@@ -34,12 +34,13 @@ DEFINES_BONUS = 0.3  # "long form (SHORT)": the sentence that says what an abbre
 ANAPHOR = re.compile(r"(?:They|It|Its|Their|Theirs|These|This|Those|Such|He|She|His|Her|Under this|The latter|"
                      r"The former|Both|Neither)\b")
 _EXPLETIVE = re.compile(r"It (?:is|was|has been|will be|would be|may be|can be|seems|appears) [\w-]+(?: \w+)? (?:that|to)\b")
-_SELF = re.compile(r"^(?:[\w,]+\s+){0,3}?(?:this|the following|the present|the next|the previous|our)\s+"
+_SELF = re.compile(r"^(?!(?:although|while|whereas|though|even though|if)\b)(?:[\w,]+\s+){0,3}?"
+                   r"(?:this|the following|the present|the next|the previous|our)\s+"
                    r"(?:briefing|brief|paper|report|section|chapter|explainer|document|article|page|table|"
-                   r"examples?|part|summary|review|note)\b|^(?:below|above)\b", re.I)
-_DISCOURSE = re.compile(r"\b(?:highlights?|discuss(?:es)?|describes?|provides?|outlines?|presents?|summari[sz]es?|"
-                        r"sets? out|examines?|looks? at|focus(?:es)?|considers?|answers?|aims? to|covers?|gives?|"
-                        r"explores?|reviews?|introduces?|is structured|contains?|lists?|shows?|will)\b", re.I)
+                   r"examples?|part|summary|review|note)(?:\s+\w+){0,2}?\s+(?:highlights?|discuss(?:es)?|"
+                   r"describes?|provides?|outlines?|presents?|summari[sz]es?|sets? out|examines?|looks? at|"
+                   r"focus(?:es)?|considers?|answers?|aims?|covers?|gives?|explores?|reviews?|introduces?|"
+                   r"contains?|lists?|shows?|is|are)\b|^(?:below|above)\b", re.I)
 _REFERENCE = re.compile(r"^(?:[A-Z][\w'\u2019-]+,\s(?:[A-Z]\.\s?)+,?\s*(?:&\s*)?)+|^[A-Z][^.()]{0,80}\(\d{4}[a-z]?"
                         r"(?:,[^)]*)?\)\.\s|Retrieved from|Accessed (?:on|\d)|Available at:|\bdoi:|https?://|^\(.*\)\W*$")
 _YEAR = r"\b(?:1[89]|20)\d{2}\b"
@@ -122,7 +123,7 @@ def coverage(words: set[str], weights: dict[str, float]) -> float:
 def flags(text: str, whole_line: bool, title: str) -> frozenset[str]:
     """Why a sentence may not be quoted as a sentence of an answer."""
     out = set()
-    if _SELF.search(text) and _DISCOURSE.search(text):
+    if _SELF.search(text):
         out.add("meta")
     plain = " ".join(text.split())
     label = re.match(r"[^:]{1,40}:\s+\S", plain) or FIGURES["year"].search(plain) and any(
