@@ -65,8 +65,8 @@ def respond(searcher, question: str, q: np.ndarray, analysis: Analysis, k: int,
     where = lambda e: mentioned(searcher, q, e, None, None, cache)  # noqa: E731
     within = lambda e: bool(mentioned(searcher, q, e, scope, section, cache))  # noqa: E731
     pool = candidates(stored, analysis, q, found.passages + found.extra)
-    solo = [e for e in analysis.entities if e.name not in analysis.compared]
-    grounded = [s for s in pool if all(grounds(s.passage, e) for e in solo)]
+    places = [e for e in analysis.places if e.name not in analysis.compared]
+    grounded = [s for s in pool if all(grounds(s.passage, e) for e in places)]
     described = titles(analysis.documents, stored.documents) if analysis.documents and not docs else \
         "no passage within the filters"
     verdict = judge(analysis, found.passages, grounded, where, within, described)

@@ -228,10 +228,39 @@ def find_entities(question: str, index) -> tuple[list[Entity], list[tuple[int, i
             entities.append(Entity(long or said, tuple(dict.fromkeys(aliases)), "abbreviation", said))
         else:
             short = longs.get(said.lower()) or longs.get(said.lower().rstrip("s"))
-            entities.append(Entity(said, (said,) + ((short,) if short else ()), "name", said))
+            variant = spelling_variant(said, index)
+            aliases = (said,) + ((short,) if short else ()) + ((variant,) if variant else ())
+            entities.append(Entity(said, aliases, "name", said))
         spans.append((a, b))
     unique = {e.name: e for e in reversed(entities)}
     return [e for e in entities if unique[e.name] is e], spans
+
+
+MIN_VARIANT_LENGTH = 5  # shorter words have too many one-letter neighbours to guess a misspelling
+
+
+def _edits(word: str) -> set[str]:
+    """Words one deletion, insertion, substitution or transposition away (Norvig's edits1)."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    return ({a + b[1:] for a, b in splits if b} | {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+            | {a + c + b[1:] for a, b in splits if b for c in letters} | {a + c + b for a, b in splits for c in letters})
+
+
+def spelling_variant(name: str, index) -> str:
+    """The name as the documents misspell it ("Vittorio Venteto" for Vittorio Veneto), when a
+    word of it never occurs but exactly one word a letter away does; '' otherwise."""
+    words = name.split()
+    for i, word in enumerate(words):
+        low = word.lower()
+        if len(low) < MIN_VARIANT_LENGTH or not low.isalpha() or any(index.doc_frequency(t) for t in terms(low)):
+            continue
+        found = {e for e in _edits(low) if (t := terms(e)) and index.doc_frequency(t[0]) > 0}
+        if len(found) == 1:
+            variant = found.pop()
+            return " ".join(words[:i] + [variant[:1].upper() + variant[1:] if word[:1].isupper() else variant]
+                            + words[i + 1:])
+    return ""
 
 
 def _names(question: str) -> list[tuple[int, int]]:
