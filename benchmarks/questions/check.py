@@ -1,10 +1,11 @@
-"""Validate the careqa question sets dev.jsonl and heldout.jsonl (standard library only).
+"""Validate the careqa question sets dev.jsonl, heldout.jsonl and fresh.jsonl (standard library only).
 
-Checks: required fields, kind names, unique ids and questions across both files, evidence quotes
-verbatim in the named corpus file (after whitespace normalisation, 10-30 words), every fact
-alternative present in an evidence document within WINDOW characters of a quote, unanswerable
-questions with no evidence or facts, history only (and always) on follow-up questions, and the
-minimum count per kind. Prints one line per problem and exits 1 if there is any.
+Checks: required fields, kind names, unique ids and questions across all files, no evidence quote
+shared between two files, evidence quotes verbatim in the named corpus file (after whitespace
+normalisation, 10-30 words), every fact alternative present in an evidence document within WINDOW
+characters of a quote, unanswerable questions with no evidence or facts, history only (and
+always) on follow-up questions, and the minimum count per kind. Prints one line per problem and
+exits 1 if there is any.
 
     python benchmarks/questions/check.py [corpus_dir]
 """
@@ -19,7 +20,7 @@ CORPUS = Path(sys.argv[1]) if len(sys.argv) > 1 else HERE.parent.parent / "corpu
 KINDS = ["definition", "which-entity", "list", "comparison", "number", "finding", "how-why",
          "yes-no", "paraphrase", "adjective", "document-reference", "follow-up", "two-passage",
          "heading-only", "look-up", "unanswerable"]
-MINIMUM = {"dev": (6, 18), "heldout": (4, 12)}  # per kind, unanswerable
+MINIMUM = {"dev": (6, 18), "heldout": (4, 12), "fresh": (5, 15)}  # per kind, unanswerable
 FIELDS = {"id", "kind", "question", "answerable", "evidence", "facts"}
 WINDOW = 3000
 
@@ -29,7 +30,7 @@ def norm(text):
 
 
 docs = {p.stem: norm(p.read_text(encoding="utf-8")) for p in CORPUS.glob("*.txt")}
-problems, ids, questions = [], set(), set()
+problems, ids, questions, quote_file = [], set(), set(), {}
 
 
 def near(fact, doc, quote):
@@ -85,6 +86,8 @@ for name in MINIMUM:
                 problems.append(f"{where}: quote not in {doc}: {ev['quote'][:60]!r}")
             else:
                 quotes.append((doc, quote))
+                if quote_file.setdefault(quote, name) != name:
+                    problems.append(f"{where}: quote also used in {quote_file[quote]}.jsonl: {ev['quote'][:60]!r}")
             if not 10 <= len(quote.split()) <= 30:
                 problems.append(f"{where}: quote has {len(quote.split())} words (want 10-30)")
         if q["kind"] == "two-passage" and len(q["evidence"]) < 2:

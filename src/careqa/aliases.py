@@ -27,6 +27,7 @@ class Place:
     name: str
     forms: tuple[str, ...]  # matched case-insensitively: name, demonyms, other names
     codes: tuple[str, ...]  # matched only as written in capitals: UK, USA
+    within: str = ""  # for a province or state, the country it is part of
 
 
 def _letters(text: str) -> bool:
@@ -89,17 +90,32 @@ def find_places(text: str, defined: frozenset[str] = frozenset()) -> list[tuple[
 
 
 @lru_cache(maxsize=1)
-def _subplace_pattern() -> re.Pattern:
+def _subplaces() -> tuple[re.Pattern, dict[str, Place]]:
+    """Provinces and states of countryinfo's countries, as written (capitalised) only."""
     from countryinfo import all_countries
 
-    names = sorted({n for c in all_countries() for n in (c.provinces() or []) if len(n) > 3}, key=len, reverse=True)
-    return re.compile(r"(?<![\w-])(" + "|".join(re.escape(n) for n in names) + r")(?![\w-])")
+    by_name = {}
+    for c in sorted(all_countries(), key=lambda c: c.population() or 0):
+        for n in c.provinces() or []:
+            if len(n) > 3 and n[:1].isupper():
+                by_name[n] = Place(n, (n,), (), c.name())
+    names = sorted(by_name, key=len, reverse=True)
+    return re.compile(r"(?<![\w-])(" + "|".join(re.escape(n) for n in names) + r")(?![\w-])"), by_name
+
+
+@lru_cache(maxsize=8192)
+def find_subplaces(text: str) -> list[tuple[int, int, Place]]:
+    """(start, end, place) of each province or state named in text ("Ontario" in Canada), unless
+    it is part of a longer name ("Vittorio Veneto" is a town, not the region of Veneto)."""
+    pattern, by_name = _subplaces()
+    return [(m.start(), m.end(), by_name[m.group(1)]) for m in pattern.finditer(text)
+            if not re.search(r"[A-Z][\w'-]*\s$", text[:m.start()]) and not re.match(r"\s[A-Z]", text[m.end():])]
 
 
 @lru_cache(maxsize=8192)
 def names_a_place(text: str) -> bool:
     """True when the text names a country, nation, or a province or state of one ("Ontario")."""
-    return bool(find_places(text)) or bool(_subplace_pattern().search(text))
+    return bool(find_places(text)) or bool(find_subplaces(text))
 
 
 def place_named(name: str) -> Place | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from .aliases import find_places, names_a_place
+from .aliases import find_places, find_subplaces, names_a_place
 from .evidence import Sentence, needs_antecedent
 from .lexical import terms
 from .question import Analysis, Entity
@@ -137,8 +137,7 @@ def names_the_asked_place(block: Block, analysis: Analysis) -> bool:
     for s in block.sentences:
         if s.lead and s.lead not in own:
             return True
-        others = [p for _, _, p in find_places(s.text) if p.name not in own]
-        if others or (names_a_place(s.text) and not find_places(s.text)):
+        if [p for _, _, p in find_places(s.text) + find_subplaces(s.text) if p.name not in own]:
             return True
     return False
 

@@ -58,10 +58,13 @@ FIGURES = {
     "count": re.compile(r"(?<![\d.,])(?!" + _YEAR + r")\d[\d,.]*\b|" + _NUMBER_WORDS, re.I),
 }
 FIGURES["amount"] = re.compile("|".join(FIGURES[k].pattern for k in ("money", "percent", "count")), re.I)
-_RESULT = re.compile(r"\b(?:found|finds?|showed|shown|shows|concluded|concludes?|reported|revealed|demonstrated|"
-                     r"resulted|led to|reduc\w+|increas\w+|improv\w+|decreas\w+|fell|rose|declin\w+|evidence|"
-                     r"suggests?|indicat\w+|little|no significant|effective\w*|success\w*|benefit\w*|savings?|"
-                     r"outcomes?|lower|higher|fewer|better|worse)\b", re.I)
+_RESULT = re.compile(r"\b(?:found|finds|showed|shown|shows that|concluded|concludes|reported|reports that|revealed|"
+                     r"identified|noted|observed|commented|highlighted|estimated|measured|achievements?|"
+                     r"(?:reduction|increase|improvement|decline|rise|fall|drop) in|"
+                     r"demonstrated|resulted in|led to|reduced|increased|improved|decreased|fell|rose|declined|"
+                     r"lowered|achieved|(?:little|no|limited|some|strong|mixed) evidence|evidence (?:that|suggests)|"
+                     r"suggests? that|indicates? that|(?:was|were) associated|no significant|limited success|"
+                     r"savings|better outcomes|have had most success)\b", re.I)
 
 
 @dataclass(eq=False)
@@ -138,13 +141,23 @@ def flags(text: str, whole_line: bool, title: str) -> frozenset[str]:
     return frozenset(out)
 
 
+COUNT_REACH = 3  # words allowed between a number and the noun it counts ("17 Integrated Care Partnerships")
+
+
 def has_figure(text: str, analysis: Analysis) -> bool:
     """True when the text holds a figure of the kind the question asks for (a count of the
-    counted thing, when the question says what is counted)."""
+    counted thing, when the question says what is counted: "12 projects", not "12 regions
+    which run projects")."""
     pattern = FIGURES.get(analysis.measure)
-    if pattern is None or not pattern.search(text):
+    if pattern is None:
         return False
-    return not analysis.counted or shares_stem(analysis.counted, set(terms(text)))
+    for m in pattern.finditer(text):
+        if not analysis.counted:
+            return True
+        after = re.findall(r"[\w-]+", text[m.end():])[:COUNT_REACH + 1]
+        if any(shares_stem(analysis.counted, set(terms(w))) for w in after):
+            return True
+    return False
 
 
 def candidates(stored, analysis: Analysis, q: np.ndarray, passages: list[Passage]) -> list[Sentence]:

@@ -11,7 +11,7 @@ import calendar
 import re
 from dataclasses import asdict, dataclass, field
 
-from .aliases import find_places
+from .aliases import find_places, find_subplaces
 from .lexical import stopwords, terms
 from .references import find_references
 
@@ -50,6 +50,7 @@ class Entity:
     aliases: tuple[str, ...]
     type: str
     said: str
+    within: str = ""  # for a province or state, its country (a passage about the country may do)
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,7 @@ def _compared(question: str, kind: str, entities: list[Entity]) -> tuple[str, ..
     joined: list[Entity] = []
     for (a, e), (b, prev) in zip(places[1:], places):
         gap = question[b + len(prev.said):a].lower()
-        if re.fullmatch(r"(?:['\u2019]s)?\s*(?:,|,?\s*and|,?\s*or|&|/)\s*(?:the\s+)?", gap):
+        if re.fullmatch(r"(?:['\u2019]s)?\s*(?:,|,?\s*and|,?\s*or|&|/)\s*(?:(?:in|for|of|to)\s+)?(?:the\s+)?", gap):
             joined += [x for x in (prev, e) if x not in joined]
     return tuple(e.name for e in joined) if len(joined) >= 2 else ()
 
@@ -210,11 +211,13 @@ def find_entities(question: str, index) -> tuple[list[Entity], list[tuple[int, i
     defined = frozenset(abbreviations)
     entities: list[Entity] = []
     spans: list[tuple[int, int]] = []
-    for a, b, place in find_places(question, defined):
+    for a, b, place in sorted(find_places(question, defined) + find_subplaces(question), key=lambda x: x[0]):
+        if any(a < y and x < b for x, y in spans):
+            continue
         spans.append((a, b))
         if all(e.name != place.name for e in entities):
             entities.append(Entity(place.name, tuple(dict.fromkeys((*place.forms, *place.codes))), "place",
-                                   question[a:b]))
+                                   question[a:b], place.within))
     longs = {v.lower(): k for k, v in abbreviations.items()}
     common = COMMON_NAME_SHARE * max(index.num_chunks, 1)
     for a, b in _names(_without(question, spans, "#")):
@@ -286,6 +289,6 @@ def _names(question: str) -> list[tuple[int, int]]:
     out = []
     for a, b in runs:
         text = question[a:b]
-        trimmed = re.sub(r"['\u2019]s$", "", text)
+        trimmed = re.sub(r"['\u2019]s$|['\u2019\u201d\"]+$", "", text)
         out.append((a, a + len(trimmed)))
     return out

@@ -51,7 +51,7 @@ def about_other_place(p: Passage, place: Entity) -> bool:
 
     for text in (p.section, p.title):
         named = [found.name for _, _, found in find_places(text)]
-        if named and place.name not in named and not text_mentions(text, place):
+        if named and place.name not in named and place.within not in named and not text_mentions(text, place):
             return True
     return False
 
