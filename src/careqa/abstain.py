@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .compose import place_of
-from .evidence import W_COVER, Sentence
+from .evidence import W_COVER, Sentence, needs_antecedent
 from .question import Analysis, Entity
 from .records import Passage
 from .speaks import grounds
@@ -86,8 +86,10 @@ def about_document(analysis: Analysis) -> bool:
 
 def supported(quotable: list[Sentence], analysis: Analysis, mark: str, itself: bool = False) -> bool:
     """A sentence with the mark ("figure", "result") that is relevant and on the question's topic."""
-    return any(getattr(s, mark) and (itself or relevance(s) >= MIN_FIGURE_RELEVANCE and on_topic(s, analysis))
-               for s in quotable)
+    def topical(s: Sentence) -> bool:  # "This found that ..." is on the topic its antecedent names
+        return on_topic(s, analysis) or (needs_antecedent(s) and s.previous is not None and on_topic(s.previous, analysis))
+
+    return any(getattr(s, mark) and (itself or relevance(s) >= MIN_FIGURE_RELEVANCE and topical(s)) for s in quotable)
 
 
 def _names(entities: list[Entity]) -> str:

@@ -19,7 +19,7 @@ from .speaks import text_mentions
 MAX_SENTENCES = 4  # a paragraph answer longer than this stops being read
 MIN_SENTENCES = 2  # below this, a runner-up needs only a lower score to be added
 MAX_WITH_ANTECEDENTS = 5  # room for the sentence a "They ..." sentence points back to
-PER_ENTITY_SENTENCES = 2  # each side of a comparison: a short paragraph
+PER_ENTITY_SENTENCES = 3  # each side of a comparison: a short paragraph
 FIRST_FLOOR = 0.7  # a second sentence within 70% of the best one's score is close enough ...
 LATER_FLOOR = 0.8  # ... later ones must be within 80%
 NOVELTY = 0.3  # bonus for a runner-up holding question terms the answer lacks so far
@@ -106,15 +106,20 @@ def lead_for(s: Sentence, analysis: Analysis) -> str:
     return ""
 
 
+def _other_places(text: str, own: set[str]) -> list[str]:
+    return [p.name for _, _, p in find_places(text) + find_subplaces(text) if p.name not in own]
+
+
 def place_of(text: str) -> str:
     """The last place a heading path or title names ('... > Norway' -> 'Norway'), or ''."""
     found = find_places(text)
     return found[-1][2].name if found else ""
 
 
-def sentences_of(chosen: list[Sentence], analysis: Analysis, number) -> list[AnswerSentence]:
-    """Answer sentences with citation numbers, leads only where they change."""
-    out, previous = [], ""
+def sentences_of(chosen: list[Sentence], analysis: Analysis, number, heading: str = "") -> list[AnswerSentence]:
+    """Answer sentences with citation numbers, leads only where they change (and never the
+    block's own heading)."""
+    out, previous = [], heading
     for s in chosen:
         lead = lead_for(s, analysis)
         shown, previous = ("" if lead == previous else lead), lead
@@ -137,7 +142,7 @@ def names_the_asked_place(block: Block, analysis: Analysis) -> bool:
     for s in block.sentences:
         if s.lead and s.lead not in own:
             return True
-        if [p for _, _, p in find_places(s.text) + find_subplaces(s.text) if p.name not in own]:
+        if _other_places(s.text, own):
             return True
     return False
 
@@ -150,7 +155,8 @@ def comparison(by_entity: dict[Entity, list[Sentence]], analysis: Analysis, numb
         chosen = select(pool, set(analysis.focus), PER_ENTITY_SENTENCES)
         used.update(id(s) for s in chosen)
         if chosen:
-            blocks.append(Block(sentences_of(in_reading_order(chosen), analysis, number), heading=entity.name))
+            blocks.append(Block(sentences_of(in_reading_order(chosen), analysis, number, entity.name),
+                                heading=entity.name))
         elif known(entity):
             blocks.append(Block([], heading=entity.name,
                                 note=f"The documents say nothing about {entity.name} on this."))

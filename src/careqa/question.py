@@ -132,7 +132,9 @@ def counted_noun(q: str) -> str:
                   r"and|or|that|which|who)\b|$)", q.lower())
     if not m:
         return ""
-    found = terms(m.group(2))
+    words = (m.group(1) + m.group(2)).split()
+    plural = next((w for w in words if w.endswith("s") and not w.endswith("ss")), words[-1])
+    found = terms(plural)
     return found[0] if found else ""
 
 
