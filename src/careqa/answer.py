@@ -12,12 +12,13 @@ from .abstain import judge, titles
 from .compose import PLACE_NOUNS, comparison, names_the_asked_place, paragraph
 from .evidence import Sentence, candidates, weights_for
 from .gather import gather, mentioned
-from .lists import best_run, list_sentences
+from .lists import best_run, list_sentences, runs_in
 from .question import Analysis
 from .records import Answer, Block, Citation, Passage
 from .speaks import grounds, mentions, text_mentions
 
 ABSTAIN_TEXT = "The documents do not cover this. The closest passages are listed below."
+LIST_GAP = 12  # characters of blank lines and markers between a colon and its list's first item
 
 
 class Numbering:
@@ -105,4 +106,22 @@ def compose(stored, analysis: Analysis, q: np.ndarray, grounded: list[Sentence],
         if run is not None:
             return [Block(list_sentences(stored, run, set(analysis.focus), numbering), style="list")], run.stated
     block = paragraph(grounded, analysis, numbering)
-    return ([block] if block else []), ""
+    if block is None:
+        return [], ""
+    return [block, *introduced_lists(stored, block, grounded, analysis, numbering)], ""
+
+
+def introduced_lists(stored, block: Block, pool: list[Sentence], analysis: Analysis, numbering: Numbering) -> list[Block]:
+    """A quoted sentence ending in a colon ("... used to refer to:") says its list comes next:
+    the list's items follow it, or the sentence would promise what the answer never gives."""
+    passages = {(s.passage.doc_id, s.start): s.passage for s in pool}
+    out = []
+    for sentence in block.sentences:
+        if not sentence.text.rstrip().endswith(":"):
+            continue
+        p = passages.get((sentence.doc_id, sentence.start))
+        run = next((r for r in runs_in(stored, p) if r.items and 0 <= r.items[0][0] - sentence.end <= LIST_GAP), None) \
+            if p is not None else None
+        if run is not None:
+            out.append(Block(list_sentences(stored, run, set(analysis.focus), numbering), style="list"))
+    return out

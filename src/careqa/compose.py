@@ -91,14 +91,17 @@ def in_reading_order(chosen: list[Sentence]) -> list[Sentence]:
 
 
 def lead_for(s: Sentence, analysis: Analysis) -> str:
-    """The entity the sentence is about when only its section or document says so: a place or
-    name the question asks about, or (for "which country") the place its section names."""
+    """The entity the sentence is about when only its section says so: for "which country"
+    questions the place its section names, else a place or name the question asks about."""
+    own = {e.name for e in analysis.places}
+    if analysis.kind == "which-entity" and PLACE_NOUNS.match(analysis.asked or "") and not _other_places(s.text, own):
+        for heading in reversed(s.passage.section.split(" > ")):
+            found = _other_places(heading, own)
+            if found:
+                return found[-1]
     for e in analysis.entities:
         if not text_mentions(s.text, e) and text_mentions(s.passage.section, e):
             return e.name
-    if analysis.kind == "which-entity" and PLACE_NOUNS.match(analysis.asked or ""):
-        if not find_places(s.text):
-            return place_of(s.passage.section) or place_of(s.passage.title)
     name = section_name(s.passage.section)
     asked = {t for e in analysis.entities for t in terms(e.said)} | set(analysis.focus)
     if name and set(terms(name)) & asked and not set(terms(name)) & set(terms(s.text)):
