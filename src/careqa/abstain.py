@@ -9,6 +9,7 @@ questions written for the purpose (benchmarks/questions).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .compose import place_of
@@ -62,7 +63,8 @@ def unpaired(analysis: Analysis, where) -> str:
         for place in places:
             if found and not any(grounds(p, place) for p in found):
                 elsewhere = sorted({x for p in found if (x := place_of(p.section) or place_of(p.title))})
-                return (f"The documents describe {n.said} only for {' and '.join(elsewhere[:3])}; "
+                said = f"the {n.said}" if re.search(rf"\bthe {re.escape(n.said)}", analysis.question, re.I) else n.said
+                return (f"The documents describe {said} only for {' and '.join(elsewhere[:3])}; "
                         f"they say nothing about it for {place.name}.")
     return ""
 

@@ -23,7 +23,7 @@ PER_ENTITY_SENTENCES = 3  # each side of a comparison: a short paragraph
 FIRST_FLOOR = 0.7  # a second sentence within 70% of the best one's score is close enough ...
 LATER_FLOOR = 0.8  # ... later ones must be within 80%
 NOVELTY = 0.3  # bonus for a runner-up holding question terms the answer lacks so far
-SAME_PARAGRAPH = 0.15  # a runner-up from the best sentence's paragraph continues its thought
+SAME_PARAGRAPH = 0.15  # a runner-up from a chosen sentence's paragraph continues its thought
 DUPLICATE = 0.9  # sentence vectors this similar say the same thing twice
 PLACE_NOUNS = re.compile(r"countr|nation|state|province|region|cit|municipal|count|territor")
 _LABEL_PREFIX = re.compile(r"^[A-Z][A-Z ]+\s*(?::|\u2013|\u2014| - )\s*")
@@ -46,9 +46,10 @@ def select(pool: list[Sentence], focus: set[str], limit: int = MAX_SENTENCES) ->
     best = max(pool, key=lambda s: s.score)
     chosen, covered = [best], set(best.words)
     rest = [s for s in pool if s is not best]
-    bonus = {id(s): SAME_PARAGRAPH if s.paragraph == best.paragraph else 0.0 for s in rest}
     while rest and len(chosen) < limit:
         floor = (LATER_FLOOR if len(chosen) >= MIN_SENTENCES else FIRST_FLOOR) * best.score
+        paragraphs = {c.paragraph for c in chosen}
+        bonus = {id(s): SAME_PARAGRAPH if s.paragraph in paragraphs else 0.0 for s in rest}
         rest = [s for s in rest if s.score + bonus[id(s)] >= floor
                 and not any(float(s.vector @ c.vector) > DUPLICATE for c in chosen)]
         if not rest:

@@ -115,8 +115,9 @@ def runs_in(stored, p: Passage) -> list[Run]:
         else:
             intro_parts = [stored.text(p.doc_id, max(p.start, us[i].start - 200), us[i].start)]
         j = i
+        bullets = i < len(us) and us[i].bullet  # a bulleted list ends at its first unbulleted unit
         while j < len(us) and _short(us[j]) and not us[j].text.rstrip().endswith(":") and not (
-                j + 1 < len(us) and _is_header(us, j + 1)) and not _is_header(us, j):
+                j + 1 < len(us) and _is_header(us, j + 1)) and not _is_header(us, j) and us[j].bullet >= bullets:
             j += 1
         if j - i >= MIN_RUN or (header is not None and j > i):
             found.append(_run(p, us[i:j], " ".join(intro_parts + ([header.text] if header else [])), header))

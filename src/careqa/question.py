@@ -207,38 +207,41 @@ _ACRONYM = re.compile(r"\b[A-Z][A-Z&]{1,6}s?\b")
 
 
 def find_entities(question: str, index) -> tuple[list[Entity], list[tuple[int, int]]]:
-    """Places (with their adjectives), abbreviations and proper names a question names, and the
-    character spans they cover."""
-    abbreviations = index.abbreviations
-    defined = frozenset(abbreviations)
-    entities: list[Entity] = []
+    """Places (with their adjectives), abbreviations and proper names a question names, in the
+    order it names them (each once), and the character spans they cover."""
+    defined = frozenset(index.abbreviations)
+    found: list[tuple[int, Entity]] = []
     spans: list[tuple[int, int]] = []
     for a, b, place in sorted(find_places(question, defined) + find_subplaces(question), key=lambda x: x[0]):
-        if any(a < y and x < b for x, y in spans):
-            continue
-        spans.append((a, b))
-        if all(e.name != place.name for e in entities):
-            entities.append(Entity(place.name, tuple(dict.fromkeys((*place.forms, *place.codes))), "place",
-                                   question[a:b], place.within))
-    longs = {v.lower(): k for k, v in abbreviations.items()}
+        if not any(a < y and x < b for x, y in spans):
+            spans.append((a, b))
+            found.append((a, Entity(place.name, tuple(dict.fromkeys((*place.forms, *place.codes))), "place",
+                                    question[a:b], place.within)))
     common = COMMON_NAME_SHARE * max(index.num_chunks, 1)
     for a, b in _names(_without(question, spans, "#")):
         said = question[a:b].strip()
-        if " " not in said and not _ACRONYM.fullmatch(said) and all(
-                index.doc_frequency(t) > common for t in terms(said)):
-            continue
-        if _ACRONYM.fullmatch(said):
-            long = abbreviations.get(said) or abbreviations.get(said.rstrip("s"))
-            aliases = (said, said.rstrip("s")) + ((long,) if long else ())
-            entities.append(Entity(long or said, tuple(dict.fromkeys(aliases)), "abbreviation", said))
-        else:
-            short = longs.get(said.lower()) or longs.get(said.lower().rstrip("s"))
-            variant = spelling_variant(said, index)
-            aliases = (said,) + ((short,) if short else ()) + ((variant,) if variant else ())
-            entities.append(Entity(said, aliases, "name", said))
-        spans.append((a, b))
-    unique = {e.name: e for e in reversed(entities)}
-    return [e for e in entities if unique[e.name] is e], spans
+        if " " in said or _ACRONYM.fullmatch(said) or any(index.doc_frequency(t) <= common for t in terms(said)):
+            spans.append((a, b))
+            found.append((a, _named(said, index)))
+    found.sort(key=lambda x: x[0])
+    unique: dict[str, Entity] = {}
+    for _, e in found:
+        unique.setdefault(e.name, e)
+    return list(unique.values()), spans
+
+
+def _named(said: str, index) -> Entity:
+    """An abbreviation (with the long form the documents give it) or a proper name (with its
+    abbreviation, or the spelling the documents use)."""
+    abbreviations = index.abbreviations
+    if _ACRONYM.fullmatch(said):
+        long = abbreviations.get(said) or abbreviations.get(said.rstrip("s"))
+        return Entity(long or said, tuple(dict.fromkeys((said, said.rstrip("s")) + ((long,) if long else ()))),
+                      "abbreviation", said)
+    longs = {v.lower(): k for k, v in abbreviations.items()}
+    short = longs.get(said.lower()) or longs.get(said.lower().rstrip("s"))
+    variant = spelling_variant(said, index)
+    return Entity(said, (said,) + ((short,) if short else ()) + ((variant,) if variant else ()), "name", said)
 
 
 MIN_VARIANT_LENGTH = 5  # shorter words have too many one-letter neighbours to guess a misspelling

@@ -1,0 +1,137 @@
+"""Question analysis on tiny fixtures: kinds, entities with aliases, document references, focus,
+follow-ups. No model: a fake index gives term counts, abbreviations and document metadata."""
+from __future__ import annotations
+
+import pytest
+
+from careqa.aliases import find_places, harvest_abbreviations
+from careqa.followup import rewrite
+from careqa.lexical import terms
+from careqa.question import analyse, question_kind
+from careqa.references import find_references
+
+TEXT = ("Rapid Home Support Teams (RHSTs) visit patients. The Westshire Care Fund pools budgets. "
+        "Sickness funds pay a bonus. Health boards plan care. Health services and care homes. Health matters.")
+
+
+class FakeIndex:
+    """What analysis reads from an index: document metadata, abbreviations and term counts."""
+
+    def __init__(self, text: str = TEXT, documents: dict | None = None):
+        self.passages = [set(terms(s)) for s in text.split(". ")]
+        self.abbreviations = harvest_abbreviations(text)
+        self.documents = documents or {
+            "zeta-brief": {"title": "Discharge in practice (Zeta policy brief)", "publisher": "Zeta Institute",
+                           "kind": "policy brief"},
+            "omega-review": {"title": "Pooled budgets reviewed", "publisher": "Omega Trust", "kind": "web explainer"},
+        }
+
+    @property
+    def num_chunks(self) -> int:
+        return len(self.passages)
+
+    def doc_frequency(self, term: str) -> int:
+        return sum(term in p for p in self.passages)
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("Compare Sweden and Denmark on discharge", "comparison"),
+    ("How does the Dutch model differ from the German one?", "comparison"),
+    ("Which country fines municipalities for delayed discharges?", "which-entity"),
+    ("Who is responsible for care plans?", "which-entity"),
+    ("What are the barriers to integration?", "list"),
+    ("What financial barriers stand in the way?", "list"),
+    ("How much does the bonus pay?", "number"),
+    ("Roughly how many teams were set up?", "number"),
+    ("When was the fund created?", "number"),
+    ("What did the evaluation find?", "finding"),
+    ("What were the results of the pilot?", "finding"),
+    ("Why was the region divided into zones?", "how-why"),
+    ("Do municipalities pay for delayed discharges?", "yes-no"),
+    ("What is a care trust?", "definition"),
+    ("What does RHST stand for?", "definition"),
+])
+def test_question_kinds(question, kind):
+    assert question_kind(question) == kind
+
+
+def test_adjectives_and_demonyms_resolve_to_their_country():
+    for said, name in [("German", "Germany"), ("Dutch", "Netherlands"), ("Welsh", "Wales"),
+                       ("Scottish", "Scotland"), ("Japanese", "Japan"), ("Chinese", "China")]:
+        places = find_places(f"How do {said} sickness funds pay?")
+        assert [p.name for _, _, p in places] == [name], said
+    analysis = analyse("How do German sickness funds reward discharge plans?", FakeIndex())
+    germany = analysis.entities[0]
+    assert (germany.name, germany.type, germany.said) == ("Germany", "place", "German")
+    assert "Germany" in germany.aliases and "German" in germany.aliases
+    assert "german" not in analysis.focus and "sick" in " ".join(analysis.focus)
+
+
+def test_lower_case_words_and_codes_the_documents_define_are_not_places():
+    assert [p.name for _, _, p in find_places("We ate turkey in Norway.")] == ["Norway"]
+    assert [p.name for _, _, p in find_places("how are japanese hospitals paid")] == ["Japan"]
+    assert find_places("How does IT support care?", frozenset({"IT"})) == []
+    assert [p.name for _, _, p in find_places("What is the UK doing?")] == ["United Kingdom"]
+
+
+def test_abbreviations_harvested_from_the_text_are_entities_with_their_long_form():
+    index = FakeIndex()
+    assert index.abbreviations["RHST"] == "Rapid Home Support Teams"
+    analysis = analyse("Who works in an RHST?", index)
+    entity = next(e for e in analysis.entities if e.type == "abbreviation")
+    assert entity.name == "Rapid Home Support Teams" and "RHST" in entity.aliases
+    named = analyse("How are Rapid Home Support Teams staffed?", index)
+    assert "RHST" in next(e for e in named.entities if e.type == "name").aliases
+
+
+def test_names_join_across_of_and_for_but_not_and():
+    analysis = analyse("Is the Westshire Care Fund open to the Department of Health?", FakeIndex())
+    assert [e.name for e in analysis.entities] == ["Westshire Care Fund", "Department of Health"]
+    pair = analyse("How do the Wuhan and Shanghai models differ?", FakeIndex())
+    assert [e.name for e in pair.entities] == ["Wuhan", "Shanghai"] and pair.compared == ("Wuhan", "Shanghai")
+
+
+def test_a_common_capitalised_word_is_a_topic_not_a_name():
+    analysis = analyse("What does Health mean for the Westshire Care Fund?", FakeIndex())
+    assert [e.name for e in analysis.entities] == ["Westshire Care Fund"]
+
+
+def test_document_references_come_from_metadata():
+    docs = FakeIndex().documents
+    assert find_references("What does the Zeta brief say about pooling?", docs).documents == ("zeta-brief",)
+    assert find_references("According to the Omega Trust explainer, what is pooled?", docs).documents == ("omega-review",)
+    assert find_references("What does the policy brief recommend?", docs).documents == ("zeta-brief",)
+    assert find_references("What did the published report conclude?", docs).documents == ()
+    assert find_references("What does Omega say about budgets?", docs).documents == ("omega-review",)
+    analysis = analyse("What does the Zeta brief say about pooled budgets?", FakeIndex())
+    assert analysis.documents == ("zeta-brief",) and "zeta" not in analysis.focus and analysis.entities == ()
+
+
+def test_comparisons_list_each_compared_place_and_counts_name_what_they_count():
+    analysis = analyse("Compare Sweden and Denmark on discharge coordination", FakeIndex())
+    assert analysis.kind == "comparison" and analysis.compared == ("Sweden", "Denmark")
+    joined = analyse("How do Taiwan and South Korea promote integration?", FakeIndex())
+    assert joined.kind == "how-why" and joined.compared == ("Taiwan", "South Korea")
+    count = analyse("How many local projects were set up since 2018?", FakeIndex())
+    assert (count.kind, count.measure, count.counted) == ("number", "count", "project")
+    money = analyse("How much funding does the fund provide each year?", FakeIndex())
+    assert money.measure == "money"
+
+
+def test_a_misspelled_name_in_the_documents_is_found_one_letter_away():
+    index = FakeIndex("Studies in Vittorio Venteto found fewer admissions. Health matters.")
+    entity = analyse("What happened in Vittorio Veneto?", index).entities[0]
+    assert "Vittorio Venteto" in entity.aliases
+
+
+def test_follow_ups_are_rewritten_with_what_they_point_back_to():
+    index = FakeIndex()
+    assert rewrite("How is it funded?", ["What is the Westshire Care Fund?"], index) == \
+        "How is the Westshire Care Fund funded?"
+    assert rewrite("Who are its members?", ["What is the Westshire Care Fund?"], index) == \
+        "Who are the Westshire Care Fund's members?"
+    assert rewrite("What about Denmark?", ["How does Norway incentivise discharge?"], index) == \
+        "How does Denmark incentivise discharge?"
+    assert rewrite("How is the Westshire Care Fund funded?", ["What is a care trust?"], index) == \
+        "How is the Westshire Care Fund funded?"
+    assert rewrite("How is it funded?", [], index) == "How is it funded?"
