@@ -59,16 +59,22 @@ def test_unknown_document_filter_is_a_clear_error(bundled, capsys):
     assert "no document named 'nope'" in capsys.readouterr().err
 
 
-def test_eval_prints_figures_for_a_question_file(bundled, capsys, tmp_path):
+def test_eval_prints_figures_per_kind_and_overall(bundled, capsys, tmp_path):
     qs = tmp_path / "q.jsonl"
-    qs.write_text(json.dumps({"id": "x", "question": "What was the Esther project?", "answerable": True,
-                              "evidence": [{"doc": "spice-integration-health-social-care-2012",
-                                            "quote": "established the \u201cEsther project\u201d which represented a hypothetical person"}],
-                              "facts": [["hypothetical person"]]}) + "\n")
+    rows = [{"id": "x", "kind": "definition", "question": "What was the Esther project?", "answerable": True,
+             "evidence": [{"doc": "spice-integration-health-social-care-2012",
+                           "quote": "established the \u201cEsther project\u201d which represented a hypothetical person"}],
+             "facts": [["hypothetical person"]]},
+            {"id": "y", "kind": "unanswerable", "question": "What is the boiling point of water at sea level?",
+             "answerable": False, "evidence": [], "facts": []}]
+    qs.write_text("".join(json.dumps(r) + "\n" for r in rows))
     assert main(["eval", str(qs), *index_args(bundled)]) == 0
-    header, values = capsys.readouterr().out.strip().splitlines()[-2:]
-    figures = dict(zip(header.split(), values.split()))
-    assert figures["recall@5"] == "1.000" and figures["facts"] == "1.000" and figures["cited"] == "1.000"
+    lines = capsys.readouterr().out.strip().splitlines()
+    header = lines[0].split()
+    table = {line.split()[0]: dict(zip(header, line.split())) for line in lines[1:-1]}
+    assert set(table) == {"definition", "unanswerable", "all"}
+    assert table["definition"]["recall@5"] == "1.000" and table["definition"]["facts"] == "1.000"
+    assert table["unanswerable"]["abst_unanswerable"] == "1.000" and table["all"]["questions"] == "2"
 
 
 def test_bad_question_file_names_the_line(tmp_path, capsys):

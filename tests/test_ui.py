@@ -62,7 +62,6 @@ def test_answer_and_sources_match_the_library(client, assistant):
     for (_, title, meta), c in zip(shown, expected["citations"]):
         assert html.unescape(title) == c["title"]
         assert c["publisher"] in html.unescape(meta) and c["date"] in meta
-    assert "score 1.00" in sources
     assert len(re.findall(r"<tr>", passages)) == len(expected["passages"]) + 1
 
 

@@ -244,7 +244,8 @@ def _named(said: str, index) -> Entity:
     return Entity(said, (said,) + ((short,) if short else ()) + ((variant,) if variant else ()), "name", said)
 
 
-MIN_VARIANT_LENGTH = 5  # shorter words have too many one-letter neighbours to guess a misspelling
+MIN_VARIANT_LENGTH = 5  # shorter words have too many one-letter neighbours to guess a misspelling ...
+MIN_LONE_VARIANT_LENGTH = 8  # ... and a one-word name needs a longer word ("Rovereto", not "Martian")
 
 
 def _edits(word: str) -> set[str]:
@@ -259,9 +260,10 @@ def spelling_variant(name: str, index) -> str:
     """The name as the documents misspell it ("Vittorio Venteto" for Vittorio Veneto), when a
     word of it never occurs but exactly one word a letter away does; '' otherwise."""
     words = name.split()
+    shortest = MIN_VARIANT_LENGTH if len(words) > 1 else MIN_LONE_VARIANT_LENGTH
     for i, word in enumerate(words):
         low = word.lower()
-        if len(low) < MIN_VARIANT_LENGTH or not low.isalpha() or any(index.doc_frequency(t) for t in terms(low)):
+        if len(low) < shortest or not low.isalpha() or any(index.doc_frequency(t) for t in terms(low)):
             continue
         found = {e for e in _edits(low) if (t := terms(e)) and index.doc_frequency(t[0]) > 0}
         if len(found) == 1:
