@@ -72,3 +72,20 @@ def test_markdown_headings_have_levels():
     headings = find_headings(text)
     assert [(h.title, h.level) for h in headings] == [("Title", 1), ("Norway", 2), ("Denmark", 2)]
     assert section_paths(headings)[1] == "Title > Norway"
+
+
+def test_glued_menu_residue_is_junk_whatever_its_words():
+    junk = "HomeHome PageSearchSearch BoxMenuMenu ButtonShareShare Link\n\nCouncils publish a weekly dashboard.\n"
+    text = clean_text(junk).text
+    assert "Menu" not in text and "Councils publish a weekly dashboard." in text
+    prose = "NHSScotland and eHealth teams work with iPhone users in Scotland.\n"
+    assert clean_text(prose).text == prose
+
+
+def test_a_caps_heading_introducing_others_in_a_sentence_becomes_their_parent():
+    text = ("REGIONAL EXAMPLES\n\nThe following pages look at two regions.\n\nNORTH\n\nThe north pools budgets.\n\n"
+            "SOUTH\n\nThe south does not. It plans to. It will consult first.\n\nMETHODS\n\nWe read the plans.\n")
+    assert section_paths(find_headings(text))[:3] == ["REGIONAL EXAMPLES", "REGIONAL EXAMPLES > NORTH",
+                                                      "REGIONAL EXAMPLES > SOUTH"]
+    short = "NORTH\n\nThe north pools budgets.\n\nSOUTH\n\nThe south does not.\n"
+    assert section_paths(find_headings(short)) == ["NORTH", "SOUTH"]

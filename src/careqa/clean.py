@@ -11,6 +11,8 @@ import bisect
 import re
 from dataclasses import dataclass
 
+from .sentences import sentence_spans
+
 
 @dataclass(frozen=True)
 class Heading:
@@ -44,13 +46,17 @@ _TERMINAL = tuple(".!?:;")
 _BULLET = re.compile(r"^[ \t]*(?:[\u2022\u25aa\u25e6\u00b7\uf0b7\u2013*-]|\d{1,2}[.)])[ \t]+")
 
 
+MIN_JUNK_WORDS = 4  # a shorter line can be a real name in camel case ("NHSScotland eHealth")
+JUNK_SHARE = 0.4  # prose never glues this share of its words together; icon-font residue does
+
+
 def _is_icon_junk(line: str) -> bool:
-    """Icon-font residue: many words with a lower-to-upper case change glued inside them."""
+    """Icon-font and menu residue: a line whose words are mostly pairs glued without a space,
+    a lower-case letter straight before a capital ("ArrowArrow IconLightbulbLightbulb")."""
     words = line.split()
-    if len(words) < 4:
+    if len(words) < MIN_JUNK_WORDS:
         return False
-    glued = sum(1 for w in words if _GLUED.search(w))
-    return glued / len(words) >= 0.4 and line.count("Icon") + glued >= 6
+    return sum(1 for w in words if _GLUED.search(w)) / len(words) >= JUNK_SHARE
 
 
 def _wrap_width(lines: list[str]) -> int:
@@ -177,6 +183,15 @@ def _heading_title(line: str, style: str) -> str:
     return " ".join(line.split())
 
 
+MAX_INTRO_SENTENCES = 2  # "INTERNATIONAL EXAMPLES" then a sentence saying what follows: an introducer
+_FORWARD = re.compile(r"\b(?:following|below|next|this (?:section|part|chapter))\b", re.I)
+
+
+def _introduces(body: str) -> bool:
+    """A heading's body that only says what comes next ("The following section provides ...")."""
+    return len(sentence_spans(body)) <= MAX_INTRO_SENTENCES and bool(_FORWARD.search(body))
+
+
 def find_headings(text: str) -> list[Heading]:
     """Headings found by shape in plain text, with levels from the order styles first appear.
 
@@ -217,7 +232,7 @@ def find_headings(text: str) -> list[Heading]:
         level = float(rank[style])
         if style == "caps":
             nxt = next((f for f in found[j + 1:] if f[0] == "caps"), None)
-            intro = nxt is not None and (nxt[2] - end) < 400 and not any(
+            intro = nxt is not None and _introduces(text[end:nxt[2]]) and not any(
                 f[0] != "caps" for f in found[j + 1:] if f[2] < nxt[2])
             if intro:
                 nested = True
