@@ -6,6 +6,8 @@ behind that decision go to `diagnostics`, never into the reason.
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from .abstain import judge, titles
@@ -32,8 +34,12 @@ class Numbering:
         return list(self.passages).index(p.chunk_id) + 1
 
 
+_MARKER = re.compile(r"^\s*(?:[-\u2022\u25aa\u25e6\u00b7*\u2013]|\d{1,2}[.)])\s+")
+
+
 def render(blocks: list[Block], stated: str = "") -> str:
-    """The answer as plain text with [n] markers: paragraphs, "- item" lines, a heading per entity."""
+    """The answer as plain text with [n] markers: paragraphs, "- item" lines, a heading per entity.
+    A quoted bullet line keeps a line of its own, as in its document."""
     parts = []
     for b in blocks:
         if b.style == "list":
@@ -41,8 +47,11 @@ def render(blocks: list[Block], stated: str = "") -> str:
             lines += [f"- {' '.join(s.text.split())} [{s.n}]" for s in b.sentences]
             parts.append("\n".join(lines))
             continue
-        text = " ".join(f"{s.lead + ': ' if s.lead else ''}{' '.join(s.text.split())} [{s.n}]" for s in b.sentences)
-        text = " ".join(x for x in (text, b.note) if x)
+        text = ""
+        for s in b.sentences:
+            quoted = f"{s.lead + ': ' if s.lead else ''}{' '.join(s.text.split())} [{s.n}]"
+            text += (f"\n- {_MARKER.sub('', quoted)}" if _MARKER.match(s.text) else f" {quoted}")
+        text = " ".join(x for x in (text.strip(" "), b.note) if x).lstrip("\n")
         parts.append(f"{b.heading}: {text}" if b.heading else text)
     return "\n\n".join(parts)
 

@@ -70,11 +70,24 @@ def section_below_title(section: str, title: str) -> str:
     return rest if sep and top in title else section
 
 
+def wrap(text: str, width: int = 100) -> str:
+    """Each paragraph and list line wrapped on its own, so lists stay lists."""
+    return "\n".join(textwrap.fill(line, width, subsequent_indent="  " if line.startswith("- ") else "")
+                     if line.strip() else "" for line in text.splitlines())
+
+
 def format_answer(result: dict) -> str:
-    lines = [textwrap.fill(result["answer"], 100), ""]
+    lines = [wrap(result["answer"]), ""]
+    if result.get("rewritten"):
+        lines.insert(0, f"(answering: {result['rewritten']})")
+    named = (result.get("filters") or {}).get("docs_named") or []
+    if named:
+        titles = {c["doc_id"]: c["title"] for c in result["citations"] + result["passages"]}
+        lines.insert(len(lines) - 1, "(only " + "; ".join(titles.get(d, d) for d in named)
+                     + ", which the question names)")
     if result["abstained"]:
         if result.get("reason"):
-            lines.insert(1, f"({result['reason']})")
+            lines.insert(len(lines) - 1, f"({result['reason']})")
         lines.append("Closest passages:")
         items = [(p["rank"], p) for p in result["passages"]]
     else:
