@@ -14,13 +14,15 @@ from .abstain import judge, titles
 from .compose import PLACE_NOUNS, comparison, names_the_asked_place, paragraph
 from .evidence import Sentence, candidates, weights_for
 from .gather import gather, mentioned
-from .lists import best_run, list_sentences, runs_in
+from .lists import MAX_ITEMS, best_run, list_sentences, runs_in, siblings
 from .question import Analysis
 from .records import Answer, Block, Citation, Passage
 from .speaks import grounds, mentions, text_mentions
 
 ABSTAIN_TEXT = "The documents do not cover this. The closest passages are listed below."
 LIST_GAP = 12  # characters of blank lines and markers between a colon and its list's first item
+SECTION_POOL = 12  # passages of one section searched for a list's sibling tables
+MIN_PER_TABLE = 3  # items shown per table when several like tables answer together
 
 
 class Numbering:
@@ -44,7 +46,8 @@ def render(blocks: list[Block], stated: str = "") -> str:
     for b in blocks:
         if b.style == "list":
             lines = [f"The document lists {stated}:"] if stated else []
-            lines += [f"- {' '.join(s.text.split())} [{s.n}]" for s in b.sentences]
+            lines += [f"{b.heading}:"] if b.heading else []
+            lines += [f"- {' '.join(s.text.split())} [{s.n}]" for s in b.sentences] + ([b.note] if b.note else [])
             parts.append("\n".join(lines))
             continue
         text = ""
@@ -85,7 +88,11 @@ def respond(searcher, question: str, q: np.ndarray, analysis: Analysis, k: int,
         return Answer(question, ABSTAIN_TEXT, True, [], found.passages, reason=verdict.reason, kind=analysis.kind,
                       analysis=analysis.to_dict(), filters=filters, diagnostics=verdict.figures or {})
     numbering = Numbering()
-    blocks, stated = compose(stored, analysis, q, grounded, found, numbering)
+
+    def section_passages(p: Passage) -> list[Passage]:  # the passages of a list's section, for like tables
+        return searcher.search(q, question, SECTION_POOL, [p.doc_id], p.section) if p.section else [p]
+
+    blocks, stated = compose(stored, analysis, q, grounded, found, numbering, section_passages)
     if analysis.kind == "which-entity" and PLACE_NOUNS.match(analysis.asked) and blocks \
             and not names_the_asked_place(blocks[0], analysis):
         blocks = [Block([], note=f"The documents do not say which {analysis.asked} this is.")]
@@ -99,7 +106,7 @@ def respond(searcher, question: str, q: np.ndarray, analysis: Analysis, k: int,
 
 
 def compose(stored, analysis: Analysis, q: np.ndarray, grounded: list[Sentence], found,
-            numbering: Numbering) -> tuple[list[Block], str]:
+            numbering: Numbering, section_passages) -> tuple[list[Block], str]:
     """The answer's blocks by the question's kind (and the count a listed document states)."""
     if analysis.compared:
         per = {}
@@ -113,11 +120,27 @@ def compose(stored, analysis: Analysis, q: np.ndarray, grounded: list[Sentence],
         naming = [p for p in sources if all(mentions(p, e) for e in analysis.entities)]
         run = best_run(stored, naming or sources, analysis, q, weights_for(stored, analysis.focus))
         if run is not None:
-            return [Block(list_sentences(stored, run, set(analysis.focus), numbering), style="list")], run.stated
+            return list_blocks(stored, run, section_passages(run.passage), analysis, numbering), run.stated
     block = paragraph(grounded, analysis, numbering)
     if block is None:
         return [], ""
     return [block, *introduced_lists(stored, block, grounded, analysis, numbering)], ""
+
+
+def list_blocks(stored, run, passages: list[Passage], analysis: Analysis, numbering: Numbering) -> list[Block]:
+    """The best list's items; for a question asked of several like tables, each table's, under
+    its label, up to MAX_ITEMS in all."""
+    focus = set(analysis.focus)
+    runs = siblings(stored, run, passages, focus)
+    quota = max(MIN_PER_TABLE, MAX_ITEMS // len(runs))
+    blocks = []
+    for r in runs:
+        items = list_sentences(stored, r, focus, numbering)
+        if items:
+            more = len(items) - quota
+            note = f"({more} more in the source.)" if more > 0 else ""
+            blocks.append(Block(items[:quota], heading=r.label if len(runs) > 1 else "", style="list", note=note))
+    return blocks
 
 
 def introduced_lists(stored, block: Block, pool: list[Sentence], analysis: Analysis, numbering: Numbering) -> list[Block]:

@@ -8,6 +8,9 @@ import re
 from .question import analyse
 
 _POINTER = re.compile(r"\b(it|its|they|them|their|theirs)\b", re.I)
+_DEFINITE = re.compile(r"\bthe (evaluation|study|review|pilot|programme|program|scheme|project|reform|plan|fund|"
+                       r"initiative|model|policy|act|bill|strategy|agreement|framework|report|consultation)\b"
+                       r"(?!\s+(?:of|for|on|in|by)\b)", re.I)
 _ABOUT = re.compile(r"^\s*(?:and|but|so)?\s*(?:what|how)\s+about\s+(.+?)\s*\??\s*$|^\s*and\s+(?:in\s+|for\s+)?(.+?)\s*\?\s*$",
                     re.I)
 _DEFINITION = re.compile(r"^\s*(?:what|who)\s+(?:is|are|was|were)\s+(.+?)\s*\??\s*$", re.I)
@@ -45,11 +48,15 @@ def rewrite(question: str, history: list[str] | None, index) -> str:
         if swap is not None and swap.said in previous:
             return previous.replace(swap.said, new, 1)
         return f"{previous.rstrip(' ?')} for {new}?"
-    if analyse(question, index).entities or not _POINTER.search(question):
+    if analyse(question, index).entities:
         return question
     subject = subject_of(previous, index)
     if not subject:
         return question
+    if not _POINTER.search(question):
+        # "What did the evaluation find?" after a question on a programme: the evaluation of it
+        definite = _DEFINITE.search(question)
+        return question[:definite.end()] + f" of {subject}" + question[definite.end():] if definite else question
 
     def fill(m: re.Match) -> str:
         word = m.group(1).lower()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .evidence import coverage, flags
 from .lexical import shares_stem, terms
 from .records import Passage
 
@@ -47,6 +48,7 @@ class Run:
     columns: list[str] = field(default_factory=list)
     column_of: list[int] = field(default_factory=list)
     stated: str = ""
+    label: str = ""  # a table's own label ("Financial") above its header row
 
 
 def units(text: str, offset: int) -> list[Unit]:
@@ -106,8 +108,9 @@ def runs_in(stored, p: Passage) -> list[Run]:
     while i < len(us):
         intro_parts: list[str] = []
         header: Unit | None = None
+        label = ""
         if i + 1 < len(us) and _is_header(us, i + 1):
-            intro_parts, header, i = [us[i].text], us[i + 1], i + 2
+            intro_parts, header, label, i = [us[i].text], us[i + 1], us[i].text, i + 2
         elif _is_header(us, i):
             header, i = us[i], i + 1
         elif us[i].text.rstrip().endswith(":") or not _short(us[i]):
@@ -120,7 +123,12 @@ def runs_in(stored, p: Passage) -> list[Run]:
                 j + 1 < len(us) and _is_header(us, j + 1)) and not _is_header(us, j) and us[j].bullet >= bullets:
             j += 1
         if j - i >= MIN_RUN or (header is not None and j > i):
-            found.append(_run(p, us[i:j], " ".join(intro_parts + ([header.text] if header else [])), header))
+            run = _run(p, us[i:j], " ".join(intro_parts + ([header.text] if header else [])), header)
+            run.label = label.strip().splitlines()[-1].strip() if label.strip() else ""
+            kept = [k for k, (a, b) in enumerate(run.items) if "reference" not in flags(stored.text(p.doc_id, a, b), False, "")]
+            run.items = [run.items[k] for k in kept]
+            run.column_of = [run.column_of[k] for k in kept] if run.column_of else []
+            found.append(run)
         i = max(j, i + 1) if j > i else i + 1
     return found
 
@@ -170,15 +178,11 @@ MIN_INTRO = 0.3  # without the asked noun, a list's intro and section must hold 
 def best_run(stored, passages: list[Passage], analysis, q, weights: dict[str, float]) -> Run | None:
     """The list among the passages that best answers a list question, or None when no list's
     intro, section or items speak of what the question asks for."""
-    from .evidence import coverage, flags
-
     seen: set[tuple[str, int]] = set()
     best, best_score = None, 0.0
     asked = set(terms(analysis.asked)) if analysis.asked else set()
     for p in passages:
         for run in runs_in(stored, p):
-            run.items = [(a, b) for a, b in run.items
-                         if "reference" not in flags(stored.text(p.doc_id, a, b), False, "")]
             if len(run.items) < MIN_RUN or (p.doc_id, run.items[0][0]) in seen:
                 continue
             seen.add((p.doc_id, run.items[0][0]))
@@ -196,6 +200,24 @@ def best_run(stored, passages: list[Passage], analysis, q, weights: dict[str, fl
             if score > best_score:
                 best, best_score = run, score
     return best
+
+
+def siblings(stored, best: Run, passages: list[Passage], focus: set[str]) -> list[Run]:
+    """The tables of the same section shaped like the best one ("Organisational", "Financial",
+    ...) when the question asks of them all: its focus names none of their labels. In document
+    order; just the best table otherwise."""
+    if not best.columns or not best.label:
+        return [best]
+    plain = focus - set(terms(" ".join(best.columns))) - set(terms(best.passage.section))
+    if any(shares_stem(t, set(terms(best.label))) for t in plain):
+        return [best]
+    found: dict[int, Run] = {}
+    for p in passages:
+        if p.doc_id == best.passage.doc_id and p.section == best.passage.section:
+            for run in runs_in(stored, p):
+                if run.columns == best.columns and run.label and run.items:
+                    found.setdefault(run.items[0][0], run)
+    return [found[k] for k in sorted(found)] or [best]
 
 
 def list_sentences(stored, run: Run, focus: set[str], number):

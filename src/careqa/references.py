@@ -91,6 +91,9 @@ def find_references(question: str, documents: dict[str, dict]) -> References:
     for a, b in _candidates(question, set(counts)):
         phrase = [_norm(w) for w in _TOKEN.findall(question[a:b])]
         named = [w for w in phrase if w not in stop and w not in DOC_NOUNS]
+        proper = any(w[:1].isupper() or w.isdigit() for w in _TOKEN.findall(question[a:b]) if a > 0 or w != question.split()[0])
+        if not proper and not any(w in DOC_NOUNS for w in phrase):
+            continue  # "what did the evaluation find": a common noun, not a document's name
         if named:
             if any(w not in counts for w in named):
                 continue  # a word no metadata holds: the phrase names something else
