@@ -11,9 +11,8 @@ import re
 
 from .aliases import find_places, find_subplaces, names_a_place
 from .evidence import W_COVER, Sentence, needs_antecedent
-from .lexical import terms
 from .question import Analysis, Entity
-from .records import AnswerSentence, Block, innermost
+from .records import AnswerSentence, Block
 from .speaks import text_mentions
 
 MAX_SENTENCES = 4  # a paragraph answer longer than this stops being read
@@ -24,20 +23,10 @@ FIRST_FLOOR = 0.7  # a second sentence within 70% of the best one's score is clo
 LATER_FLOOR = 0.8  # ... later ones must be within 80%
 NOVELTY = 0.3  # bonus for a runner-up holding question terms the answer lacks so far
 SAME_PARAGRAPH = 0.15  # a runner-up from a chosen sentence's paragraph continues its thought
-MIN_RUNNER_UP = 0.35  # a runner-up must itself relate to the question (cosine + W_COVER x coverage)
+MIN_RUNNER_UP = 0.35  # a runner-up must itself relate to the question (cosine + W_COVER x coverage),
+# unless it continues a chosen sentence on the same line: it carries that sentence's specifics
 DUPLICATE = 0.9  # sentence vectors this similar say the same thing twice
 PLACE_NOUNS = re.compile(r"countr|nation|state|province|region|cit|municipal|count|territor")
-_LABEL_PREFIX = re.compile(r"^[A-Z][A-Z ]+\s*(?::|\u2013|\u2014| - )\s*")
-
-
-def section_name(section: str) -> str:
-    """The innermost heading as a short name ('CASE STUDY: Norrtälje' -> 'Norrtälje'), or ''."""
-    last = _LABEL_PREFIX.sub("", innermost(section))
-    if not last or last.endswith("?") or len(last.split()) > 5:
-        return ""
-    return last.title() if last.isupper() else last
-
-
 def select(pool: list[Sentence], focus: set[str], limit: int = MAX_SENTENCES) -> list[Sentence]:
     """The best sentence plus close runners-up, near-duplicates dropped; among runners-up, one
     covering question terms not covered yet goes first ("X versus Y" gets both)."""
@@ -51,7 +40,8 @@ def select(pool: list[Sentence], focus: set[str], limit: int = MAX_SENTENCES) ->
         floor = (LATER_FLOOR if len(chosen) >= MIN_SENTENCES else FIRST_FLOOR) * best.score
         paragraphs = {c.paragraph for c in chosen}
         bonus = {id(s): SAME_PARAGRAPH if s.paragraph in paragraphs else 0.0 for s in rest}
-        rest = [s for s in rest if s.score + bonus[id(s)] >= floor and s.dense + W_COVER * s.coverage >= MIN_RUNNER_UP
+        rest = [s for s in rest if s.score + bonus[id(s)] >= floor
+                and (s.dense + W_COVER * s.coverage >= MIN_RUNNER_UP or s.previous in chosen)
                 and not any(float(s.vector @ c.vector) > DUPLICATE for c in chosen)]
         if not rest:
             break
@@ -104,10 +94,6 @@ def lead_for(s: Sentence, analysis: Analysis) -> str:
     for e in analysis.entities:
         if text_mentions(s.passage.section, e):
             return "" if text_mentions(s.text, e) else e.name
-    name = section_name(s.passage.section)
-    asked = {t for e in analysis.entities for t in terms(e.said)} | set(analysis.focus)
-    if name and set(terms(name)) & asked and not set(terms(name)) & set(terms(s.text)):
-        return name
     return ""
 
 
