@@ -21,6 +21,8 @@ from .speaks import grounds
 MIN_RELEVANCE = 0.5  # best grounded sentence: cosine + W_COVER x coverage of focus terms and entities; see the issue note
 MIN_FIGURE_RELEVANCE = 0.55  # a sentence holding the asked figure must still be about the question
 MIN_TOPIC = 0.25  # ... and hold this share of the focus terms itself, when the question names no programme
+_EVALUATION = re.compile(r"\b(?:evaluations?|evaluated|study|studies|review|research|trials?|pilots?|surveys?|"
+                         r"assessments?|audits?|analys[ie]s|findings|results|consultations?)\b", re.I)  # "what did the evaluation find" needs a result
 
 
 @dataclass
@@ -122,6 +124,7 @@ def judge(analysis: Analysis, passages: list[Passage], grounded: list[Sentence],
         return Verdict(f"{where_text} do not answer this question.", figures)
     if analysis.kind == "number" and not supported(quotable, analysis, "figure", itself):
         return Verdict("The documents give no figure for this.", figures)
-    if analysis.kind == "finding" and not supported(quotable, analysis, "result", itself):
+    if analysis.kind == "finding" and _EVALUATION.search(analysis.question) and not supported(
+            quotable, analysis, "result", itself):
         return Verdict("The documents report no findings on this.", figures)
     return Verdict("", figures)

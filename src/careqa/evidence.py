@@ -58,7 +58,8 @@ FIGURES = {
     "count": re.compile(r"(?<![\d.,])(?!" + _YEAR + r")\d[\d,.]*\b|" + _NUMBER_WORDS, re.I),
 }
 FIGURES["amount"] = re.compile("|".join(FIGURES[k].pattern for k in ("money", "percent", "count")), re.I)
-_RESULT = re.compile(r"\b(?:found|finds|showed|shown|shows that|concluded|concludes|reported|reports that|revealed|"
+_RESULT = re.compile(r"\b(?:found|finds|showed|shown|(?:show|report|find|conclude|note|observe|suggest|indicate|"
+                     r"argue|state|demonstrate)(?:s|ed)? that|concluded|concludes|reported|revealed|"
                      r"identified|noted|observed|commented|highlighted|estimated|measured|achievements?|"
                      r"(?:reduction|increase|improvement|decline|rise|fall|drop) in|"
                      r"demonstrated|resulted in|led to|reduced|increased|improved|decreased|fell|rose|declined|"
@@ -129,8 +130,7 @@ def flags(text: str, whole_line: bool, title: str) -> frozenset[str]:
     if _SELF.search(text):
         out.add("meta")
     plain = " ".join(text.split())
-    label = re.match(r"[^:]{1,40}:\s+\S", plain) or FIGURES["year"].search(plain) and any(
-        c.isdigit() for c in plain) and len(plain.split()) <= 4  # "ISBN: 1997-8073", "25 September 2024": values
+    label = re.match(r"[^:]{1,40}:\s+\S", plain) or any(c.isdigit() for c in plain)  # "ISBN: 1997-8073", "5-7 networks": values
     if whole_line and not label and (not plain.endswith((".", "!", ";", ":", ")", "\u201d", '"'))
                                      and len(plain.split()) <= 14 or plain.endswith("?")):
         out.add("heading")

@@ -85,6 +85,8 @@ def question_kind(q: str) -> str:
         return "comparison"
     if re.search(r"\bhow (?:much|many|long|often|old|large|big|far)\b", s) or re.match(
             r"(?:what (?:percentage|proportion|share|fraction|number|amount|sum|budget|cost|year|date|age)|when\b|"
+            r"what (?:is|was|are|were) the (?:\w+ )?(?:budget|cost|number|amount|size|share|percentage|proportion|"
+            r"total|price|fee|rate|figure)s?\b|what (?:is|was|are|were) the (?:maximum|minimum|average|typical) \w+|"
             r"in what year|by how much|on what date|since when|until when|what (?:reduction|increase|decrease|"
             r"rise|fall|drop|growth|saving|savings|change) (?:in|of)\b)", s):
         return "number"
@@ -109,9 +111,15 @@ def question_kind(q: str) -> str:
     return "other"
 
 
+_TIME_UNITS = re.compile(r"\bhow many (?:\w+ )?(?:days|weeks|months|years|decades|hours|minutes)\b|"
+                         r"\b(?:maximum|minimum|average|typical) (?:wait|waiting|stay|time|delay|duration)\b")
+
+
 def measure_asked(q: str) -> str:
     """For a number question, the kind of figure asked for: money, percent, year, duration or count."""
     s = q.lower()
+    if _TIME_UNITS.search(s):
+        return "duration"
     if re.search(r"\b(?:percentage|proportion|share|per ?cent|fraction|rate)\b", s):
         return "percent"
     if re.match(r"\s*(?:when|in what year|what year|on what date|since when|until when|what date)\b", s):

@@ -72,8 +72,12 @@ def _candidates(question: str, known: set[str]) -> list[tuple[int, int]]:
     for m in re.finditer(r"\baccording to\s+(?:the\s+)?(.{1,60}?)(?=[,?.;]|$)", question, re.I):
         spans.append((m.start(1), m.end(1)))
     for m in re.finditer(r"\b(?:does|do|did)\s+(?:the\s+)?((?:[\w\u2019'-]+\s+){1,%d}?)(?:%s)\b"
-                         % (MAX_WORDS, _REPORTING), question, re.I):
-        spans.append((m.start(1), m.end(1) - 1))
+                         % (2 * MAX_WORDS, _REPORTING), question, re.I):
+        start = m.start(1)
+        for part in re.split(r"(\s+and\s+(?:the\s+)?)", question[start:m.end(1) - 1]):  # "the brief and the Trust"
+            if part and not re.fullmatch(r"\s+and\s+(?:the\s+)?", part):
+                spans.append((start, start + len(part)))
+            start += len(part)
     return spans
 
 
