@@ -11,10 +11,10 @@ import re
 import numpy as np
 
 from .abstain import judge, titles
-from .compose import PLACE_NOUNS, comparison, names_the_asked_place, paragraph
+from .compose import PLACE_NOUNS, comparison, names_the_asked_place, paragraph, sentences_of
 from .evidence import Sentence, candidates, weights_for
 from .gather import gather, mentioned
-from .lists import MAX_ITEMS, best_run, list_sentences, runs_in, siblings
+from .lists import MAX_ITEMS, best_run, enumerated, list_sentences, runs_in, siblings
 from .question import Analysis
 from .records import Answer, Block, Citation, Passage
 from .speaks import grounds, mentions, text_mentions
@@ -121,6 +121,10 @@ def compose(stored, analysis: Analysis, q: np.ndarray, grounded: list[Sentence],
         run = best_run(stored, naming or sources, analysis, q, weights_for(stored, analysis.focus))
         if run is not None:
             return list_blocks(stored, run, section_passages(run.passage), analysis, numbering), run.stated
+        stated, items = enumerated([s for s in grounded if s.quotable], set(analysis.focus))
+        if items:
+            sentences = sentences_of(items, analysis, numbering)
+            return [Block(sentences, style="list")], stated
     block = paragraph(grounded, analysis, numbering)
     if block is None:
         return [], ""

@@ -19,7 +19,9 @@ from .records import Passage
 _MARKER = re.compile(r"[ \t]*(?:[-\u2022\u25aa\u25e6\u00b7*\u2013\uf0b7]|\d{1,2}[.)]|\(?[a-z]\))[ \t]+")
 _GAP = re.compile(r"\S(?: {2,}|\t+)(?=\S)")
 _COUNT = re.compile(r"\b(\d{1,3}|a dozen|dozen|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
-                    r"thirteen|fourteen|fifteen|twenty)\s+(?:[\w-]+\s+){0,2}?([a-z-]+s)\b", re.I)
+                    r"thirteen|fourteen|fifteen|twenty)\s+(?:[\w-]+\s+){0,3}?([a-z-]+s)\b", re.I)
+_NUMBERS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
+_NUMBERS.update({"a dozen": 12, "dozen": 12})
 MAX_ITEM_WORDS = 40  # a unit longer than this is a paragraph of prose, not a list item
 MIN_RUN = 3  # fewer items than this is not a list
 MAX_ITEMS = 12  # "up to about ten": a dozen keeps lists the documents number at 12 whole
@@ -227,3 +229,29 @@ def list_sentences(stored, run: Run, focus: set[str], number):
     p = run.passage
     return [AnswerSentence(stored.text(p.doc_id, a, b), number(p), p.doc_id, a, b)
             for a, b in items_of(run, focus)]
+
+
+def stated_count(text: str) -> tuple[str, int]:
+    """A count a sentence states of something plural ("three main medical alliance models"), or ('', 0)."""
+    m = _COUNT.search(text)
+    if not m:
+        return "", 0
+    word = m.group(1).lower()
+    return m.group(0), int(word) if word.isdigit() else _NUMBERS.get(word, 0)
+
+
+def enumerated(pool, focus: set[str]):
+    """A sentence stating a count of what the question asks about, and the sentences after it
+    that name the counted things one each ("There are three models. Hospitals in the X model...
+    Those in the Y model..."): (stated count, the item sentences), or ('', [])."""
+    for s in sorted(pool, key=lambda s: -s.score):
+        stated, n = stated_count(s.text)
+        if not 2 <= n <= MAX_ITEMS or not any(shares_stem(t, set(terms(stated))) for t in focus):
+            continue
+        if re.search(r":\s*\S", s.text[s.text.find(stated) + len(stated):]):
+            return "", []  # "three options: a; b; and c": the sentence itself is the list
+        following = [x for x in pool if x.passage is s.passage and x.start > s.start and x.paragraph == s.paragraph]
+        following.sort(key=lambda x: x.start)
+        if len(following) >= n:
+            return stated, following[:n]
+    return "", []
