@@ -14,7 +14,7 @@ from docx import Document
 
 from careqa.assistant import Assistant
 from careqa.config import Settings
-from careqa.export import reference
+from careqa.export import reference, to_markdown
 from careqa_ui import browser
 from careqa_ui.app import start_local
 from conftest import BUNDLED_CORPUS
@@ -102,6 +102,13 @@ def test_first_screen_example_source_full_document_and_export(visit, assistant):
     browser.click(v.driver, "#viewer header button.link")
     browser.changed(v.driver, browser.VIEWER, before)
     assert not v.all("#viewer .viewer.full")
+
+    v.driver.execute_cdp_cmd("Browser.grantPermissions", {"origin": v.url.rstrip("/"), "permissions": [
+        "clipboardReadWrite", "clipboardSanitizedWrite"]})
+    browser.click(v.driver, "#conversation button.copy")
+    browser.wait(v.driver, lambda d: v.text("#conversation button.copy") == "Copied")
+    pasted = v.driver.execute_async_script("navigator.clipboard.readText().then(arguments[0])")
+    assert pasted == to_markdown(assistant.ask(question).to_dict())
 
     browser.click(v.driver, "#conversation button.export", 1)
     saved = v.folder / "downloads" / "careqa-answer-1.docx"
