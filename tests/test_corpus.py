@@ -112,7 +112,8 @@ def test_folder_changes_lists_new_and_vanished_files(settings):
 
 
 def test_add_records_metadata_and_keeps_the_rest_of_sources_toml(settings, upload):
-    meta = {"title": "Care plan 2024", "publisher": " Care  Board ", "date": "2024-05", "url": "https://example.org/plan"}
+    meta = {"title": "Care plan 2024", "publisher": " Care  Board ", "date": "2024-05",
+            "url": "https://example.org/plan"}
     add_file(settings, upload, "plan.txt", meta=meta)
     text = (settings.corpus_dir / "sources.toml").read_text(encoding="utf-8")
     assert text.startswith(SOURCES), "earlier entries and their comments stay as written"

@@ -96,7 +96,8 @@ def test_chips_show_each_active_filter_with_a_remove_button():
 
 def open_full(answer: dict, sentence: int | None):
     passage, highlights = pick(answer, "c", 1)
-    current = None if sentence is None else (answer["sentences"][sentence]["start"], answer["sentences"][sentence]["end"])
+    chosen = answer["sentences"][sentence] if sentence is not None else None
+    current = (chosen["start"], chosen["end"]) if chosen else None
     return viewer.viewer(passage, highlights, current, shapes.document(), "Source 1", "0-c-1", full=True)
 
 

@@ -56,7 +56,8 @@ def status_html(status: dict | None, error: str = "") -> str:
             ("Built", when(status["built_at"])),
             ("Embedding model", f"{esc(status['embedding_model'])} ({status['dimension']} dimensions)"),
             ("Documents", status["documents"]), ("Passages", status["chunks"]),
-            ("Chunking", f"{chunker['target_tokens']} tokens, {chunker['overlap_tokens']} overlap ({chunker['encoding']})")]
+            ("Chunking", f"{chunker['target_tokens']} tokens, {chunker['overlap_tokens']} overlap "
+                         f"({chunker['encoding']})")]
     rows += [("Skipped", f"<code>{esc(s['path'])}</code>: {esc(s['reason'])}") for s in status.get("skipped", [])]
     return '<table class="status">' + "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows) + "</table>"
 

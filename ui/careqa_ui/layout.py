@@ -74,8 +74,8 @@ def ask_tab(default_k: int, empty: str, offered: dict[str, list]) -> AskTab:
             with gr.Accordion("Filters", open=False, elem_id="filters"):
                 docs = gr.Dropdown(label="Only these documents", multiselect=True, choices=offered["docs"],
                                    elem_id="doc-filter")
-                section = gr.Dropdown(label="Only this section (type to search)", choices=offered["sections"], value=None,
-                                      allow_custom_value=True, filterable=True, elem_id="section-filter")
+                section = gr.Dropdown(label="Only this section (type to search)", choices=offered["sections"],
+                                      value=None, allow_custom_value=True, filterable=True, elem_id="section-filter")
                 k = gr.Slider(1, max(SLIDER_MAX_K, default_k), value=default_k, step=1,
                               label="Passages to search (k)", elem_id="k")
         with gr.Column(scale=5, min_width=300):

@@ -43,7 +43,8 @@ def marked_text(text: str, span: tuple[int, int], highlights: list[list[int]], c
     current = current or (tuple(highlights[0]) if highlights else None)
     ranges = [("mark", a, b) for a, b in highlights] + [("heading", int(h[2]), int(h[3])) for h in headings]
     lo, hi = (0, len(text)) if full else _window(text, span)
-    cuts = sorted({lo, hi, *(x for x in span if lo < x < hi)} | {x for _, a, b in ranges for x in (a, b) if lo < x < hi})
+    bounds = [*span, *(x for _, a, b in ranges for x in (a, b))]
+    cuts = sorted({lo, hi} | {x for x in bounds if lo < x < hi})
     out = []
     for a, b in zip(cuts, cuts[1:]):
         piece = esc(text[a:b])
