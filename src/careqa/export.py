@@ -32,7 +32,7 @@ def web_address(url: str) -> str:
 
 
 def section_label(section: str, title: str) -> str:
-    """'Norway' for 'What is being done ...? > Norway': the section path below a top heading
+    """'Eastland' for 'What each country does? > Eastland': the section path below a top heading
     that the title already says, joined with ' › '."""
     parts = section_parts(section)
     if len(parts) > 1 and parts[0] in title:

@@ -19,7 +19,7 @@ SECTION_LABEL_CHARS = 90  # a section path longer than this is cut in the picker
 
 
 def section_choices(sections: list[tuple[str, int]]) -> list[tuple[str, str]]:
-    """Picker entries: 'Norway — What is being done… (3 passages)' for each section path."""
+    """Picker entries: 'Eastland — Country profiles (3 passages)' for each section path."""
     out = []
     for path, count in sections:
         parts = section_parts(path)
