@@ -6,7 +6,8 @@ import tomllib
 import pytest
 
 from careqa.config import Settings
-from careqa.corpus import add_file, check_name, folder_changes, remove_document
+from careqa.corpus import (add_file, check_name, document_file, example_questions, folder_changes,
+                           remove_document)
 from careqa.errors import CareqaError
 
 SOURCES = '''# notes at the top stay
@@ -108,3 +109,56 @@ def test_remove_refuses_paths_outside_the_corpus(settings, tmp_path):
 
 def test_folder_changes_lists_new_and_vanished_files(settings):
     assert folder_changes(settings, ["a.txt", "gone.txt"]) == (["b.txt"], ["gone.txt"])
+
+
+def test_add_records_metadata_and_keeps_the_rest_of_sources_toml(settings, upload):
+    meta = {"title": "Care plan 2024", "publisher": " Care  Board ", "date": "2024-05",
+            "url": "https://example.org/plan"}
+    add_file(settings, upload, "plan.txt", meta=meta)
+    text = (settings.corpus_dir / "sources.toml").read_text(encoding="utf-8")
+    assert text.startswith(SOURCES), "earlier entries and their comments stay as written"
+    assert tomllib.loads(text)["plan.txt"] == {**meta, "publisher": "Care Board"}
+    add_file(settings, upload, "plan.txt", replace=True, meta={"title": "Care plan, second edition"})
+    assert tomllib.loads((settings.corpus_dir / "sources.toml").read_text())["plan.txt"] == \
+        {"title": "Care plan, second edition"}
+
+
+@pytest.mark.parametrize("meta, problem", [
+    ({"url": "javascript:alert(1)"}, "the url must be a web address"),
+    ({"url": "file:///etc/passwd"}, "the url must be a web address"),
+    ({"title": "x" * 301}, "the title is 301 characters, over 300"),
+    ({"date": "sometime in the long and winding middle of 2024"}, "the date is 47 characters, over 40"),
+    ({"author": "Someone"}, "unknown metadata field 'author'"),
+])
+def test_unusable_metadata_is_refused_before_anything_is_written(settings, upload, meta, problem):
+    with pytest.raises(CareqaError, match=f"refused 'plan.txt': {problem}"):
+        add_file(settings, upload, "plan.txt", meta=meta)
+    assert not (settings.corpus_dir / "plan.txt").exists()
+    assert (settings.corpus_dir / "sources.toml").read_text(encoding="utf-8") == SOURCES
+
+
+def test_invalid_sources_toml_is_never_overwritten(settings, upload):
+    (settings.corpus_dir / "sources.toml").write_text("[broken\n", encoding="utf-8")
+    with pytest.raises(CareqaError, match="not valid TOML"):
+        add_file(settings, upload, "plan.txt", meta={"title": "Plan"})
+    assert (settings.corpus_dir / "sources.toml").read_text(encoding="utf-8") == "[broken\n"
+    assert not (settings.corpus_dir / "plan.txt").exists()
+
+
+def test_document_file_stays_inside_the_corpus(settings, tmp_path):
+    assert document_file(settings, "a.txt") == (settings.corpus_dir / "a.txt").resolve()
+    (tmp_path / "secret.txt").write_text("host file", encoding="utf-8")
+    (settings.corpus_dir / "link.txt").symlink_to(tmp_path / "secret.txt")
+    for path in ("link.txt", "../secret.txt", "sources.toml", "/etc/passwd", "missing.txt"):
+        with pytest.raises(CareqaError):
+            document_file(settings, path)
+
+
+def test_examples_come_from_sources_toml_one_document_at_a_time_then_question_headings(settings):
+    (settings.corpus_dir / "sources.toml").write_text(
+        '["a.txt"]\nexamples = ["A one?", "A two?"]\n["b.txt"]\nexamples = ["B one?"]\n', encoding="utf-8")
+    headings = ["Background", "What is B?", "A one?"]
+    assert example_questions(settings, headings, 3) == ["A one?", "B one?", "A two?"]
+    assert example_questions(settings, headings, 5) == ["A one?", "B one?", "A two?", "What is B?"]
+    (settings.corpus_dir / "sources.toml").unlink()
+    assert example_questions(settings, headings, 3) == ["What is B?", "A one?"]

@@ -17,7 +17,7 @@ from .embed import get_embedder
 from .errors import CareqaError
 from .followup import rewrite
 from .question import analyse
-from .records import Answer, DocumentInfo, Passage, Progress, silent
+from .records import Answer, DocumentInfo, Passage, Progress, innermost, silent
 from .retrieve import Searcher
 
 
@@ -141,11 +141,14 @@ class Assistant:
 
         return verify_index(self.settings)
 
-    def add_file(self, source: Path, name: str, replace: bool = False) -> Path:
-        """Copy an uploaded file into the corpus folder after checking careqa can read it."""
+    def add_file(self, source: Path, name: str, replace: bool = False, *, title: str = "", publisher: str = "",
+                 date: str = "", url: str = "") -> Path:
+        """Copy an uploaded file into the corpus folder after checking careqa can read it; the
+        metadata given (any of title, publisher, date, url) becomes its sources.toml entry."""
         from .corpus import add_file
 
-        return add_file(self.settings, source, name, replace)
+        meta = {"title": title, "publisher": publisher, "date": date, "url": url}
+        return add_file(self.settings, source, name, replace, meta=meta)
 
     def remove_document(self, path: str) -> Path:
         """Delete a corpus file and its metadata entry (the index drops it at the next update)."""
@@ -159,3 +162,16 @@ class Assistant:
 
         indexed = [d.path for d in self.documents()] if self.has_index() else []
         return folder_changes(self.settings, indexed)
+
+    def original_file(self, doc_id: str) -> Path:
+        """The file an indexed document was read from, refused unless it is inside the corpus folder."""
+        from .corpus import document_file
+
+        return document_file(self.settings, self.document(doc_id)["path"])
+
+    def examples(self, limit: int = 3) -> list[str]:
+        """Example questions for a first screen, from sources.toml and question-shaped headings."""
+        from .corpus import example_questions
+
+        headings = [innermost(section) for section, _ in self.sections()] if self.has_index() else []
+        return example_questions(self.settings, headings, limit)

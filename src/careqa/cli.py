@@ -119,7 +119,14 @@ def cmd_ask(args) -> int:
     if not args.question:
         raise CareqaError("give a question, or --jsonl to read questions from stdin")
     result = assistant.ask(" ".join(args.question), docs=args.doc, section=args.section).to_dict()
-    print(json.dumps(result, ensure_ascii=False, indent=1) if args.json else format_answer(result))
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=1))
+    elif args.format == "md":
+        from .export import to_markdown
+
+        print(to_markdown(result), end="")
+    else:
+        print(format_answer(result))
     return 0
 
 
@@ -217,6 +224,8 @@ def parser() -> argparse.ArgumentParser:
     out = ask.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print one JSON object")
     out.add_argument("--jsonl", action="store_true", help="answer JSON lines {id, question} from stdin")
+    out.add_argument("--format", choices=("text", "md"), default="text",
+                     help="text (default) or md: Markdown with numbered references, for a briefing note")
     ask.set_defaults(func=cmd_ask)
 
     index = sub.add_parser("index", help="build and inspect the index")

@@ -92,6 +92,9 @@ class Settings:
     fusion_weight: float = _setting(0.5, "CAREQA_FUSION_WEIGHT", _number(float, 0, 1), "weight of the dense side")
     max_file_mb: float = _setting(50.0, "CAREQA_MAX_FILE_MB", _positive, "largest corpus file read")
     upload_mb: float = _setting(20.0, "CAREQA_UPLOAD_MB", _positive, "largest upload in the app")
+    # measured, benchmarks/ui_latency.py --clients 8 on 2 busy cores: 1 at a time 29 questions/s
+    # (p95 363 ms), 4 at a time 36/s (p95 276 ms), 8 no better than 4
+    ui_concurrency: int = _setting(4, "CAREQA_UI_CONCURRENCY", _number(int, 1, 64), "questions the app answers at once")
     parse_seconds: float = _setting(120.0, "CAREQA_PARSE_SECONDS", _positive, "time limit per parsed file")
     parse_memory_mb: float = _setting(2048.0, "CAREQA_PARSE_MEMORY_MB", _number(float, 64), "parser memory limit")
 

@@ -1,24 +1,30 @@
-"""Managing the corpus folder: adding uploaded files safely and removing documents.
+"""Managing the corpus folder: adding uploaded files safely, their metadata, removing documents.
 
 The UI hands over files whose names come from a browser, so every name is checked before
 anything is written, writes never replace a file unless asked to, and a file that careqa
 could not read is refused at upload time rather than skipped silently at the next rebuild.
+Metadata edits go through tomlkit, so the comments and layout of sources.toml survive them.
 """
 from __future__ import annotations
 
 import os
 import re
 import shutil
-import tomllib
 import uuid
 from pathlib import Path
 
+import tomlkit
+
 from .config import Settings
 from .errors import CareqaError, DocumentError
-from .load import EXTENSIONS, IGNORED_NAMES, METADATA_FILE, corpus_files, load_document, over_limit
+from .load import EXTENSIONS, IGNORED_NAMES, METADATA_FILE, corpus_files, load_document, over_limit, read_metadata
 
 MAX_NAME_LENGTH = 120  # longer names are unreadable in lists and near filesystem limits
+METADATA_FIELDS = ("title", "publisher", "date", "url")
+MAX_FIELD_CHARS = 300  # a title or publisher longer than this is a paragraph pasted by mistake
+MAX_DATE_CHARS = 40  # room for "2021-12-13" or "about 2017 (figures to 2016)", not for prose
 _BAD_CHARS = re.compile(r"[\x00-\x1f\x7f/\\:]")
+_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::\d+)?(?:[/?#]\S*)?")
 
 
 def check_name(name: str) -> str:
@@ -45,15 +51,38 @@ def check_name(name: str) -> str:
     return name
 
 
+def check_metadata(name: str, meta: dict[str, str] | None) -> dict[str, str]:
+    """The given metadata fields, each on one line and trimmed, empty ones left out;
+    CareqaError naming the file and the field when a value cannot be used."""
+    out = {}
+    for key, value in (meta or {}).items():
+        if key not in METADATA_FIELDS:
+            raise CareqaError(f"refused {name!r}: unknown metadata field {key!r} "
+                              f"(known: {', '.join(METADATA_FIELDS)})")
+        value = " ".join(str(value or "").split())
+        limit = MAX_DATE_CHARS if key == "date" else MAX_FIELD_CHARS
+        if len(value) > limit:
+            raise CareqaError(f"refused {name!r}: the {key} is {len(value)} characters, over {limit}")
+        if key == "url" and value and not _URL.fullmatch(value):
+            raise CareqaError(f"refused {name!r}: the url must be a web address starting with "
+                              f"http:// or https:// (got {value[:60]!r})")
+        if value:
+            out[key] = value
+    return out
+
+
 def add_file(settings: Settings, source: Path, name: str, replace: bool = False,
-             max_mb: float | None = None) -> Path:
-    """Copy an uploaded file into the corpus folder as `name`, after checking it can be read.
+             max_mb: float | None = None, meta: dict[str, str] | None = None) -> Path:
+    """Copy an uploaded file into the corpus folder as `name`, after checking it can be read,
+    and record `meta` (title, publisher, date, url) as its sources.toml entry.
 
     The copy is written to a hidden temporary file first and then linked or renamed into place,
     so a half-written file never appears in the corpus and an existing file is only replaced
-    when `replace` is true.
+    when `replace` is true. Given metadata replaces the file's whole entry; with none given,
+    an existing entry is left as it is.
     """
     check_name(name)
+    fields = check_metadata(name, meta)
     limit = settings.upload_mb if max_mb is None else max_mb
     source = Path(source)
     if over_limit(source, limit):
@@ -65,6 +94,8 @@ def add_file(settings: Settings, source: Path, name: str, replace: bool = False,
     if target.exists() and not replace:
         raise CareqaError(f"refused {name!r}: a file of that name is already in the corpus "
                           f"(choose 'replace' to overwrite it)")
+    if fields:
+        _read_toml(corpus / METADATA_FILE)  # an unreadable sources.toml is refused before copying
     tmp = corpus / f".upload-{uuid.uuid4().hex}{Path(name).suffix.lower()}"
     try:
         shutil.copyfile(source, tmp)
@@ -83,46 +114,92 @@ def add_file(settings: Settings, source: Path, name: str, replace: bool = False,
                                   f"(choose 'replace' to overwrite it)") from None
     finally:
         tmp.unlink(missing_ok=True)
+    if fields:
+        set_metadata(corpus / METADATA_FILE, name, fields)
+    return target
+
+
+def document_file(settings: Settings, path: str) -> Path:
+    """The corpus file at `path` (relative to the corpus folder), resolved; CareqaError unless it
+    is a document file inside the corpus folder (a link leading out of it is refused)."""
+    corpus = Path(settings.corpus_dir).resolve()
+    target = (corpus / path).resolve()
+    inner = target.relative_to(corpus).parts if corpus in target.parents else ()
+    if not inner or target.name in IGNORED_NAMES or any(p.startswith(".") for p in inner):
+        raise CareqaError(f"refused {path!r}: not a document of the corpus folder")
+    if not target.is_file():
+        raise CareqaError(f"no file {path!r} in {corpus}")
     return target
 
 
 def remove_document(settings: Settings, path: str) -> Path:
     """Delete a corpus file (path relative to the corpus folder) and its sources.toml entry."""
+    target = document_file(settings, path)
     corpus = Path(settings.corpus_dir).resolve()
-    target = (corpus / path).resolve()
-    if corpus not in target.parents or target.name in IGNORED_NAMES:
-        raise CareqaError(f"refused to remove {path!r}: not a document of the corpus folder")
-    if not target.is_file():
-        raise CareqaError(f"cannot remove {path!r}: no such file in {corpus}")
-    rel = target.relative_to(corpus).as_posix()
-    drop_metadata(corpus / METADATA_FILE, rel)
+    drop_metadata(corpus / METADATA_FILE, target.relative_to(corpus).as_posix())
     target.unlink()
     return target
 
 
-def drop_metadata(meta_path: Path, key: str) -> None:
-    """Remove the `[key]` table from sources.toml, keeping every other line as it was."""
-    if not meta_path.exists():
+def _read_toml(meta_path: Path) -> tuple[str, tomlkit.TOMLDocument]:
+    """sources.toml's text and its tomlkit document; CareqaError when it is not valid TOML."""
+    try:
+        text = meta_path.read_text(encoding="utf-8") if meta_path.exists() else ""
+        return text, tomlkit.parse(text)
+    except (tomlkit.exceptions.ParseError, UnicodeDecodeError) as exc:
+        raise CareqaError(f"{meta_path}: not valid TOML ({exc}); fix it by hand first") from None
+
+
+def _edit_metadata(meta_path: Path, change) -> None:
+    """Apply `change` to sources.toml as a tomlkit document (comments and layout kept) and
+    write it atomically; a file that is not valid TOML is refused, never overwritten."""
+    text, doc = _read_toml(meta_path)
+    new_text = tomlkit.dumps(change(doc))
+    if new_text == text:
         return
-    text = meta_path.read_text(encoding="utf-8")
-    before = tomllib.loads(text)
-    if key not in before:
-        return
-    header = re.compile(r"^\s*\[\s*(?:\"((?:[^\"\\]|\\.)*)\"|'([^']*)'|([A-Za-z0-9_.-]+))\s*\]\s*(?:#.*)?$")
-    kept, skipping = [], False
-    for line in text.splitlines(keepends=True):
-        m = header.match(line)
-        if m:
-            skipping = next(g for g in m.groups() if g is not None) == key
-        if not skipping:
-            kept.append(line)
-    new_text = "".join(kept)
-    after = tomllib.loads(new_text)
-    if key in after or {k: v for k, v in before.items() if k != key} != after:
-        raise CareqaError(f"{meta_path}: could not remove the entry for {key!r} safely; edit the file by hand")
     tmp = meta_path.with_name(f".{meta_path.name}.{uuid.uuid4().hex}")
     tmp.write_text(new_text, encoding="utf-8")
     os.replace(tmp, meta_path)
+
+
+def set_metadata(meta_path: Path, key: str, fields: dict[str, str]) -> None:
+    """Make `[key]` in sources.toml hold exactly `fields`, keeping every other entry as it was."""
+    def change(doc):
+        table = tomlkit.table()
+        for field_name, value in fields.items():
+            table[field_name] = value
+        doc[key] = table
+        return doc
+
+    _edit_metadata(meta_path, change)
+
+
+def drop_metadata(meta_path: Path, key: str) -> None:
+    """Remove the `[key]` table from sources.toml, keeping every other entry as it was."""
+    if not meta_path.exists():
+        return
+
+    def change(doc):
+        if key in doc:
+            del doc[key]
+        return doc
+
+    _edit_metadata(meta_path, change)
+
+
+def example_questions(settings: Settings, headings: list[str], limit: int) -> list[str]:
+    """Questions a first screen can offer: the `examples` listed in sources.toml entries (one
+    from each document in turn), then question-shaped headings, whose sections answer them."""
+    try:
+        entries = read_metadata(Path(settings.corpus_dir))
+    except DocumentError:
+        entries = {}
+    lists = [[str(q) for q in e.get("examples", []) if str(q).strip()] for e in entries.values()
+             if isinstance(e.get("examples"), list)]
+    depth = max((len(x) for x in lists), default=0)
+    ordered = [x[i] for i in range(depth) for x in lists if i < len(x)]
+    ordered += [h for h in headings if h.endswith("?")]
+    return list(dict.fromkeys(ordered))[:limit]
 
 
 def folder_changes(settings: Settings, indexed_paths: list[str]) -> tuple[list[str], list[str]]:

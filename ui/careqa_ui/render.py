@@ -1,104 +1,146 @@
-"""HTML and Markdown for the app: answers, source cards, the document viewer, tables.
+"""HTML for the Ask tab: the conversation, answers of every shape, source cards, scores, chips.
 
-Pure functions over the library's plain dicts, so the app module only wires events. Every piece
-of document text is escaped here: the corpus is data, never markup.
+Pure functions over the library's plain dicts (`Answer.to_dict()`), so the event modules only
+wire. Every piece of document or user text goes through `esc`: the corpus is data, never
+markup. Clickable parts carry `data-act` and `data-ref`; one page script (style.BRIDGE_JS)
+turns a click on them into an event of the conversation component.
 """
 from __future__ import annotations
 
 import html
 import re
 
-CITE_PREFIX = "#cite-"
-VIEW_RADIUS = 15000
-_MD_SPECIAL = re.compile(r"[\\`*_{}\[\]()#+\-!|~>]")
+from careqa.export import section_label, to_markdown
+from careqa.records import innermost
+
+SNIPPET_CHARS = 220  # about two lines of a source card
+_REF = re.compile(r"(\d+)-([cp])-(\d+)(?:-(\d+))?")
 
 
-def esc(text: str) -> str:
+def esc(text: object) -> str:
+    """Text shown exactly as written and never live: every markup character escaped."""
     return html.escape(str(text), quote=True)
 
 
-def md_text(text: str) -> str:
-    """Text safe inside Markdown: HTML-escaped, Markdown characters as entities, one line."""
-    text = html.escape(" ".join(str(text).split()), quote=False)
-    return _MD_SPECIAL.sub(lambda m: f"&#{ord(m.group())};", text)
+def ref(turn: int, kind: str, n: int, sentence: int | None = None) -> str:
+    """What a click names: '3-c-1' (citation 1 of answer 3), '3-c-1-4' (its sentence 4),
+    '3-p-2' (the passage ranked 2)."""
+    return f"{turn}-{kind}-{n}" + ("" if sentence is None else f"-{sentence}")
 
 
-def ref(turn: int, kind: str, n: int) -> str:
-    """A link target the page script turns into a 'show this source' event: #cite-3-c-1."""
-    return f"{CITE_PREFIX}{turn}-{kind}-{n}"
+def parse_ref(value: str) -> tuple[int, str, int, int | None] | None:
+    m = _REF.fullmatch(value or "")
+    return (int(m[1]), m[2], int(m[3]), None if m[4] is None else int(m[4])) if m else None
 
 
-def parse_ref(value: str) -> tuple[int, str, int] | None:
-    m = re.fullmatch(r"(\d+)-([cp])-(\d+)", value or "")
-    return (int(m[1]), m[2], int(m[3])) if m else None
+def act(action: str, target: str, label: str, cls: str = "", title: str = "") -> str:
+    """A button the page script turns into the `action` event with `target` as its ref."""
+    tip = f' title="{esc(title)}"' if title else ""
+    return (f'<button type="button" class="{cls or action}" data-act="{action}" data-ref="{esc(target)}"{tip}>'
+            f"{label}</button>")
 
 
-def where(p: dict) -> str:
-    """'Norway' from 'What is being done ... > Norway': the innermost heading, if any."""
-    return p["section"].rsplit(" > ", 1)[-1].strip() if p.get("section") else ""
+def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
+
+
+# --- the conversation ------------------------------------------------------------------------
+
+def conversation(turns: list[dict], examples: list[str], titles: dict[str, str]) -> str:
+    """Every turn of the conversation, or a welcome with example questions when it is empty."""
+    if not turns:
+        items = "".join(act("example", q, esc(q), "example") for q in examples)
+        tries = f'<div class="examples"><span>Try</span>{items}</div>' if items else ""
+        return ('<div class="conv empty"><p>Ask about the documents listed above, in your own words; '
+                "follow-up questions can refer to earlier answers.</p>" + tries + "</div>")
+    return '<div class="conv">' + "".join(turn_html(a, i, titles) for i, a in enumerate(turns)) + "</div>"
+
+
+def turn_html(answer: dict, turn: int, titles: dict[str, str]) -> str:
+    """One question and its answer, the filters it was searched with, and its export buttons."""
+    rewritten = (f'<p class="rewritten">Answered as: “{esc(answer["rewritten"])}”</p>'
+                 if answer.get("rewritten") else "")
+    actions = ""
+    if not answer["abstained"]:
+        actions = ('<div class="actions">' + act("copy", str(turn), "Copy as Markdown")
+                   + act("export", f"{turn}-md", "Download .md", "export")
+                   + act("export", f"{turn}-docx", "Download .docx", "export") + "</div>"
+                   f'<textarea class="md" hidden readonly data-turn="{turn}">{esc(to_markdown(answer))}</textarea>')
+    return (f'<section class="turn" data-turn="{turn}"><p class="q">{esc(answer["question"])}</p>{rewritten}'
+            f'<div class="a">{answer_body(answer, turn)}</div>{filters_line(answer["filters"], titles)}'
+            f"{actions}</section>")
+
+
+def answer_body(answer: dict, turn: int) -> str:
+    """The answer's blocks: paragraphs, lists, a heading per compared entity, plain notes."""
+    if answer["abstained"]:
+        reason = f" {esc(answer['reason'])}" if answer.get("reason") else ""
+        return (f'<p class="abstained"><strong>No answer in the documents.</strong>{reason}</p>'
+                '<p class="hint">The closest passages are under Sources; open one to check.</p>')
+    out, index = [], 0
+    by_n = {c["n"]: c for c in answer["citations"]}
+    for block in answer["blocks"]:
+        if block.get("heading"):
+            out.append(f'<h4 class="entity">{esc(block["heading"])}</h4>')
+        pieces = []
+        for s in block["sentences"]:
+            pieces.append(sentence_html(s, by_n[s["n"]], turn, index, block.get("heading", "")))
+            index += 1
+        if pieces and block.get("style") == "list":
+            out.append('<ul class="items">' + "".join(f"<li>{p}</li>" for p in pieces) + "</ul>")
+        elif pieces:
+            out.append("<p>" + " ".join(pieces) + "</p>")
+        if block.get("note"):
+            out.append(f'<p class="note">{esc(block["note"])}</p>')
+    return "".join(out)
+
+
+def sentence_html(s: dict, c: dict, turn: int, index: int, heading: str) -> str:
+    """A quoted sentence with its lead (unless the heading says it) and its [n] button."""
+    lead = f"<b>{esc(s['lead'])}:</b> " if s.get("lead") and s["lead"] != heading else ""
+    where = section_label(c["section"], c["title"])
+    tip = f"{c['title']} — {where}" if where else c["title"]
+    return lead + esc(s["text"]) + " " + act("cite", ref(turn, "c", s["n"], index), f"[{s['n']}]", "cite", tip)
 
 
 def filters_line(filters: dict, titles: dict[str, str]) -> str:
-    parts = []
+    """What the answer searched: the documents, the section and how many passages."""
     docs = filters.get("docs") or []
-    parts.append("only " + "; ".join(md_text(titles.get(d, d)) for d in docs) if docs else "all documents")
+    parts = ["only " + "; ".join(esc(titles.get(d, d)) for d in docs) if docs else "all documents"]
     if filters.get("section"):
-        parts.append(f"section contains “{md_text(filters['section'])}”")
-    parts.append(f"k = {filters.get('k', '')}")
-    return '<span class="filters">Searched ' + " · ".join(parts) + "</span>"
+        parts.append(f"section “{esc(innermost(filters['section']) or filters['section'])}”")
+    parts.append(f"{filters.get('k', '')} passages")
+    return '<p class="filters">Searched ' + " · ".join(parts) + "</p>"
 
 
-def answer_message(answer: dict, turn: int, titles: dict[str, str]) -> str:
-    """The chat message for an answer: sentences with clickable [n] markers, then the filters."""
-    if answer["abstained"]:
-        why = f" ({md_text(answer['reason'])})" if answer.get("reason") else ""
-        body = (f'<span class="abstained">The documents do not cover this.</span>{why}\n\n'
-                "The closest passages are listed under Sources; open one to check.")
-    else:
-        by_n = {c["n"]: c for c in answer["citations"]}
-        parts = []
-        for s in answer["sentences"]:
-            c = by_n[s["n"]]
-            lead = f"**{md_text(s['lead'])}:** " if s.get("lead") else ""
-            tip = esc(f"{c['title']} — {where(c)}" if where(c) else c["title"])
-            parts.append(f'{lead}{md_text(s["text"])} <a class="cite" href="{ref(turn, "c", s["n"])}" '
-                         f'title="{tip}">[{s["n"]}]</a>')
-        body = " ".join(parts)
-    return f"{body}\n\n{filters_line(answer['filters'], titles)}"
+# --- sources and scores ----------------------------------------------------------------------
 
-
-def _card(p: dict, href: str, label: str, quote: str, selected: bool) -> str:
-    meta = " · ".join(esc(x) for x in (where(p), p["publisher"], p["date"]) if x)
-    return (f'<a class="card{" selected" if selected else ""}" href="{href}">'
-            f'<span class="n">{esc(label)}</span><span class="body">'
-            f'<span class="title">{esc(p["title"])}</span>'
-            f'<span class="meta">{meta}</span>'
-            f'<span class="quote">{esc(quote)}</span></span>'
-            f'<span class="score" title="fused retrieval score (1 = best of this question)">score {p["score"]:.2f}</span></a>')
-
-
-def snippet(text: str, limit: int = 220) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
+def _card(p: dict, target: str, badge: str, quote: str, selected: bool) -> str:
+    meta = " · ".join(esc(x) for x in (innermost(p["section"]), p["publisher"], p["date"]) if x)
+    return (f'<button type="button" class="card{" selected" if selected else ""}" data-act="cite" '
+            f'data-ref="{target}"><span class="n">{esc(badge)}</span><span class="body">'
+            f'<span class="title">{esc(p["title"])}</span><span class="meta">{meta}</span>'
+            f'<span class="quote">{esc(quote)}</span></span></button>')
 
 
 def sources_panel(answer: dict | None, turn: int, selected: str = "") -> str:
     """Cards for the cited passages, or for the closest passages when the answer abstained."""
     if answer is None:
-        return ('<div class="sources empty"><p>Sources appear here with each answer.</p>'
-                "<p>Every sentence of an answer is quoted from a passage; click a "
-                '<span class="cite">[n]</span> marker or a source to read it in its document.</p></div>')
+        return ('<div class="sources empty"><h4>Sources</h4><p>The passages an answer quotes are listed here. '
+                'Click one, or a <span class="cite">[n]</span> in the answer, to read it in its document '
+                "with the quoted sentences highlighted.</p></div>")
     if answer["abstained"] or not answer["citations"]:
-        cards = [_card(p, ref(turn, "p", p["rank"]), str(p["rank"]), snippet(p["text"]),
+        cards = [_card(p, ref(turn, "p", p["rank"]), f"#{p['rank']}", snippet(p["text"]),
                        selected == ref(turn, "p", p["rank"])) for p in answer["passages"]]
         head = "Closest passages"
         note = '<p class="note">None of these answers the question; they are what came nearest.</p>'
     else:
-        by_n: dict[int, list[str]] = {}
+        quoted: dict[int, list[str]] = {}
         for s in answer["sentences"]:
-            by_n.setdefault(s["n"], []).append(s["text"])
-        cards = [_card(c, ref(turn, "c", c["n"]), str(c["n"]), snippet(" ".join(by_n.get(c["n"], []))),
-                       selected == ref(turn, "c", c["n"])) for c in answer["citations"]]
+            quoted.setdefault(s["n"], []).append(s["text"])
+        cards = [_card(c, ref(turn, "c", c["n"]), str(c["n"]), snippet(" ".join(quoted.get(c["n"], []))),
+                       selected.startswith(ref(turn, "c", c["n"]))) for c in answer["citations"]]
         head, note = "Sources", ""
     if not cards:
         note = '<p class="note">No passage matched the filters.</p>'
@@ -106,114 +148,36 @@ def sources_panel(answer: dict | None, turn: int, selected: str = "") -> str:
 
 
 def passages_table(answer: dict | None, turn: int) -> str:
-    """All top-k passages with dense, lexical and fused scores, each opening in the viewer."""
+    """Every retrieved passage by rank, with a bar of its score relative to the best one."""
     if answer is None or not answer["passages"]:
-        return '<p class="note">The retrieved passages and their scores appear here after a question.</p>'
+        return '<p class="note">The passages retrieved for a question appear here, ranked.</p>'
     cited = {c["chunk_id"]: c["n"] for c in answer["citations"]}
+    best = max(p["score"] for p in answer["passages"]) or 1.0
     rows = []
     for p in answer["passages"]:
         n = cited.get(p["chunk_id"])
-        rows.append(f'<tr><td>{p["rank"]}</td><td><a href="{ref(turn, "p", p["rank"])}">{esc(snippet(p["title"], 70))}'
-                    f'</a><div class="meta">{esc(where(p))}</div></td><td>{p["dense"]:.3f}</td>'
-                    f'<td>{p["lexical"]:.2f}</td><td>{p["score"]:.3f}</td><td>{f"[{n}]" if n else ""}</td></tr>')
-    return ('<table class="scores"><thead><tr><th>#</th><th>Passage</th><th title="cosine similarity">dense</th>'
-            '<th title="BM25">lexical</th><th title="weighted fusion">fused</th><th>cited</th></tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table>')
+        share = max(0.0, min(1.0, p["score"] / best))
+        tip = f"fused {p['score']:.3f} (meaning {p['dense']:.2f}, keywords {p['lexical']:.2f})"
+        rows.append(f'<tr><td class="rank">{p["rank"]}</td><td>'
+                    + act("cite", ref(turn, "p", p["rank"]), esc(snippet(p["title"], 70)), "link")
+                    + f'<div class="meta">{esc(innermost(p["section"]))}</div></td>'
+                    f'<td><span class="bar" title="{esc(tip)}"><span style="width:{share * 100:.0f}%"></span>'
+                    f'</span></td><td>{f"[{n}]" if n else ""}</td></tr>')
+    return ('<p class="note">Ranked by meaning and keyword match together; each bar is relative to the '
+            "top passage for this question, not a measure of confidence.</p>"
+            '<table class="scores"><thead><tr><th>Rank</th><th>Passage</th><th>Relative score</th>'
+            f'<th>Cited</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
 
 
-def pick(answer: dict, kind: str, n: int) -> tuple[dict, list[list[int]]] | None:
-    """The cited passage n (with its highlighted sentences) or the retrieved passage of rank n."""
-    if kind == "c":
-        for c in answer["citations"]:
-            if c["n"] == n:
-                return c, c["highlights"]
-    for p in answer["passages"]:
-        if p["rank"] == n:
-            cited = next((c for c in answer["citations"] if c["chunk_id"] == p["chunk_id"]), None)
-            return p, cited["highlights"] if cited else []
-    return None
-
-
-def marked_text(text: str, passage: tuple[int, int], highlights: list[list[int]],
-                headings: list[list]) -> str:
-    """Document text with the passage tinted, cited sentences in <mark>, headings in bold.
-
-    The text is cut at every range boundary and each piece wrapped in the tags of the ranges
-    covering it, so overlapping ranges can never produce broken nesting. The first mark gets
-    id 'hl' for scrolling.
-    """
-    ranges = [("passage", *passage)] + [("mark", a, b) for a, b in highlights] + \
-             [("heading", int(h[2]), int(h[3])) for h in headings]
-    lo = max(0, passage[0] - VIEW_RADIUS)
-    hi = min(len(text), passage[1] + VIEW_RADIUS)
-    if lo > 0:
-        lo = text.find("\n\n", lo) + 2 if text.find("\n\n", lo, passage[0]) >= 0 else lo
-    if hi < len(text):
-        cut = text.rfind("\n\n", passage[1], hi)
-        hi = cut if cut >= 0 else hi
-    cuts = sorted({lo, hi} | {x for _, a, b in ranges for x in (a, b) if lo < x < hi})
-    out, first_mark = [], True
-    for a, b in zip(cuts, cuts[1:]):
-        piece = esc(text[a:b])
-        for kind, s, e in ranges:
-            if s <= a and b <= e:
-                if kind == "mark":
-                    piece = f'<mark{" id=hl" if first_mark else ""}>{piece}</mark>'
-                    first_mark = False
-                elif kind == "heading":
-                    piece = f"<strong>{piece}</strong>"
-        if passage[0] <= a and b <= passage[1]:
-            piece = f'<span class="passage">{piece}</span>'
-        out.append(piece)
-    before = '<p class="gap">… earlier text not shown …</p>' if lo > 0 else ""
-    after = '<p class="gap">… later text not shown …</p>' if hi < len(text) else ""
-    return before + "".join(out) + after
-
-
-def viewer(p: dict, highlights: list[list[int]], doc: dict | None, label: str) -> str:
-    """The passage in its document, metadata on top; falls back to the passage alone."""
-    meta = " · ".join(esc(x) for x in (p["publisher"], p["date"], doc.get("kind") if doc else "") if x)
-    trail = p["section"].rsplit(" > ", 1)[0] if " > " in p["section"] else ""
-    section = (f'<b>{esc(where(p))}</b>{" in " + esc(trail.replace(" > ", " › ")) if trail else ""}'
-               if p["section"] else "no section heading")
-    head = (f'<header><div class="kicker">{esc(label)}</div><h3 title="{esc(p["title"])}">{esc(p["title"])}</h3>'
-            f'<div class="meta">{meta}</div><div class="meta" title="{esc(p["section"])} ({esc(p["path"])})">'
-            f'{section} · <code>{esc(p["path"])}</code></div></header>')
-    if doc is not None and doc["text"][p["start"]:p["end"]] == p["text"]:
-        body = marked_text(doc["text"], (p["start"], p["end"]), highlights, doc.get("headings", []))
-        return f'<div class="viewer">{head}<div class="doc">{body}</div></div>'
-    local = [[a - p["start"], b - p["start"]] for a, b in highlights]
-    note = ('<p class="note">This document has changed or left the index since the answer; '
-            "showing the passage as it was quoted.</p>")
-    body = marked_text(p["text"], (0, len(p["text"])), local, [])
-    return f'<div class="viewer">{head}{note}<div class="doc">{body}</div></div>'
-
-
-def viewer_placeholder(message: str = "") -> str:
-    message = message or ("Click a <span class=\"cite\">[n]</span> marker in an answer, or a source, "
-                          "to read the passage in its document with the quoted sentences highlighted.")
-    return f'<div class="viewer empty"><p>{message}</p></div>'
-
-
-def status_markdown(status: dict | None, error: str = "") -> str:
-    if status is None:
-        return f"**No index yet.** {esc(error)} Open the Corpus tab and rebuild."
-    chunker = status["chunker"]
-    rows = [("Index", f"`{status['index']}`"), ("Version", f"`{status['version']}`"),
-            ("Built", status["built_at"]), ("Embedding model", f"{status['embedding_model']} ({status['dimension']} dimensions)"),
-            ("Documents", status["documents"]), ("Passages (chunks)", status["chunks"]),
-            ("Chunking", f"{chunker['target_tokens']} tokens, {chunker['overlap_tokens']} overlap ({chunker['encoding']})")]
-    rows += [("Skipped", f"`{esc(s['path'])}`: {esc(s['reason'])}") for s in status.get("skipped", [])]
-    return "| | |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
-
-
-def corpus_summary(docs: list[dict], pending: list[str], gone: list[str]) -> str:
-    chunks = sum(d["chunks"] for d in docs)
-    when = docs[0]["indexed_at"] if docs else "never"
-    lines = [f"**{len(docs)} documents, {chunks} passages** in the index (built {when})."]
-    if pending:
-        lines.append(f"Not in the index yet: {', '.join(f'`{esc(p)}`' for p in pending)}. Rebuild to include them.")
-    if gone:
-        lines.append(f"Removed from the folder but still indexed: {', '.join(f'`{esc(p)}`' for p in gone)}. "
-                     "Rebuild to drop them.")
-    return "\n\n".join(lines)
+def chips(docs: list[str], section: str, k: int, default_k: int, titles: dict[str, str]) -> str:
+    """The active filters as chips, each with a button that removes it."""
+    items = [(f"Document: {titles.get(d, d)}", f"doc:{d}") for d in docs or []]
+    if section:
+        items.append((f"Section: {innermost(section) or section}", "section:"))
+    if k != default_k:
+        items.append((f"{k} passages", "k:"))
+    if not items:
+        return '<div class="chips"><span class="none">Searching all documents</span></div>'
+    return '<div class="chips">' + "".join(
+        f'<span class="chip"><span class="label" title="{esc(label)}">{esc(label)}</span>'
+        + act("unfilter", target, "×", "x", "Remove this filter") + "</span>" for label, target in items) + "</div>"
