@@ -40,8 +40,11 @@ _SELF = re.compile(r"^(?!(?:although|while|whereas|though|even though|if)\b)(?:[
                    r"examples?|part|summary|review|note)(?:\s+\w+){0,2}?\s+(?:highlights?|discuss(?:es)?|"
                    r"describes?|provides?|outlines?|presents?|summari[sz]es?|sets? out|examines?|looks? at|"
                    r"focus(?:es)?|considers?|answers?|aims?|covers?|gives?|explores?|reviews?|introduces?|"
-                   r"contains?|lists?|shows?|is|are)\b|^(?:below|above)\b", re.I)
-_REFERENCE = re.compile(r"^(?:[A-Z][\w'\u2019-]+,\s(?:[A-Z]\.\s?)+,?\s*(?:&\s*)?)+|^[A-Z][^.()]{0,80}\(\d{4}[a-z]?"
+                   r"contains?|lists?|shows?|is|are)\b|^(?:below|above)\b|\b(?:is|are|was|were)\s+(?:\w+\s+)?"
+                   r"(?:summari[sz]ed|set out|described|listed|shown|outlined|discussed|presented|detailed)\s+"
+                   r"(?:below|above|in the following|later|next)\b", re.I)
+_REFERENCE = re.compile(r"^(?:[A-Z][\w'\u2019-]+,\s(?:[A-Z]\.\s?)+,?\s*(?:&\s*)?)+|"
+                        r"^(?:[A-Z][\w'\u2019-]+,?\s(?:[A-Z]\.?\s?){1,3},?\s*)+\(\d{4}[a-z]?\)|^[A-Z][^.()]{0,80}\(\d{4}[a-z]?"
                         r"(?:,[^)]*)?\)\.\s|Retrieved from|Accessed (?:on|\d)|Available at:|\bdoi:|https?://|^\(.*\)\W*$")
 _YEAR = r"\b(?:1[89]|20)\d{2}\b"
 _NUMBER_WORDS = (r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
@@ -160,8 +163,14 @@ def has_figure(text: str, analysis: Analysis) -> bool:
     return False
 
 
+_AUTHORSHIP = re.compile(r"\b(?:who (?:wrote|writes|authored|edited|compiled|published)|authors?|editors?|"
+                         r"how (?:should|do I|to) cite|citation)\b", re.I)
+
+
 def candidates(stored, analysis: Analysis, q: np.ndarray, passages: list[Passage]) -> list[Sentence]:
-    """Every sentence of the passages (each once), scored and marked."""
+    """Every sentence of the passages (each once), scored and marked. A bibliographic reference is
+    quotable only when the question asks who wrote something (it is then the answer)."""
+    cited_allowed = bool(_AUTHORSHIP.search(analysis.question))
     from .speaks import mentions
 
     weights = weights_for(stored, analysis.focus)
@@ -202,8 +211,9 @@ def candidates(stored, analysis: Analysis, q: np.ndarray, passages: list[Passage
             inherited = carry * previous_raw if previous is not None else 0.0
             blank = max(before_text.rfind("\n\n"), before_text.rfind("\n \n")) if (before_text := stored.text(
                 p.doc_id, p.start, a)) else -1
+            marks = flags(text, whole_line, p.title) - ({"reference"} if cited_allowed else set())
             s = Sentence(p, a, b, text, vec, dense, cover, max(raw, inherited), frozenset(words | section),
-                         previous if carry else None, flags(text, whole_line, p.title), figure,
+                         previous if carry else None, marks, figure,
                          (p.doc_id, p.start + blank + 1 if blank >= 0 else p.start), coverage(words, weights), result)
             out.append(s)
             previous, previous_raw = s, raw
