@@ -135,3 +135,10 @@ def test_follow_ups_are_rewritten_with_what_they_point_back_to():
     assert rewrite("How is the Westshire Care Fund funded?", ["What is a care trust?"], index) == \
         "How is the Westshire Care Fund funded?"
     assert rewrite("How is it funded?", [], index) == "How is it funded?"
+
+
+def test_codes_are_names_the_evidence_must_hold():
+    analysis = analyse("Which province has adopted the 0-7-90-90 rule?", FakeIndex())
+    assert [(e.name, e.type) for e in analysis.entities] == [("0-7-90-90", "name")]
+    from careqa.speaks import text_mentions
+    assert text_mentions("the 0\u20137\u201390\u201390 rule of Sweden", analysis.entities[0])

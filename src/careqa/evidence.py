@@ -60,7 +60,10 @@ FIGURES = {
     "duration": re.compile(r"(?:\d+|" + _NUMBER_WORDS + r")[\s-](?:days?|weeks?|months?|years?|hours?|minutes?)\b", re.I),
     "count": re.compile(r"(?<![\d.,])(?!" + _YEAR + r")\d[\d,.]*\b|" + _NUMBER_WORDS, re.I),
 }
-FIGURES["amount"] = re.compile("|".join(FIGURES[k].pattern for k in ("money", "percent", "count")), re.I)
+# "how much" without money: a share, a fraction or a large quantity, never a bare count
+FIGURES["amount"] = re.compile("|".join([FIGURES["money"].pattern, FIGURES["percent"].pattern,
+                                         r"\b(?:half|a third|a quarter|two thirds|\w+fold)\b",
+                                         r"\d[\d,.]*\s?(?:million|billion|thousand)\b"]), re.I)
 _RESULT = re.compile(r"\b(?:found|finds|showed|shown|(?:show|report|find|conclude|note|observe|suggest|indicate|"
                      r"argue|state|demonstrate)(?:s|ed)? that|concluded|concludes|reported|revealed|"
                      r"identified|noted|observed|commented|highlighted|estimated|measured|achievements?|"

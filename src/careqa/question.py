@@ -209,6 +209,7 @@ def _without(text: str, spans: list[tuple[int, int]], fill: str = " ") -> str:
 
 
 _CAPITALISED = re.compile(r"[A-Z][\w\u2019'&-]*")
+_CODE = re.compile(r"(?<![\w-])(?:\d+(?:[-\u2013]\d+){2,}|[A-Za-z]+\d+\w*)(?![\w-])")  # "0-7-90-90", "Health2020"
 _CONNECTOR = re.compile(r"^\s+(?:of|for|de|the|du|la|et|von|van)\s+$|^\s+$|^-$")
 COMMON_NAME_SHARE = 0.08  # a one-word "name" in more passages than this is a topic word ("Health"), not a name
 _ACRONYM = re.compile(r"\b[A-Z][A-Z&]{1,6}s?\b")
@@ -225,6 +226,10 @@ def find_entities(question: str, index) -> tuple[list[Entity], list[tuple[int, i
             spans.append((a, b))
             found.append((a, Entity(place.name, tuple(dict.fromkeys((*place.forms, *place.codes))), "place",
                                     question[a:b], place.within)))
+    for m in _CODE.finditer(question):
+        if not any(m.start() < y and x < m.end() for x, y in spans):
+            spans.append((m.start(), m.end()))
+            found.append((m.start(), Entity(m.group(), (m.group(),), "name", m.group())))
     common = COMMON_NAME_SHARE * max(index.num_chunks, 1)
     for a, b in _names(_without(question, spans, "#")):
         said = question[a:b].strip()

@@ -10,12 +10,12 @@ from .records import Passage
 
 def _alias_pattern(alias: str) -> str:
     """A name as a pattern: words joined by any space or hyphen, a final plural 's' optional."""
-    words = re.split(r"[\s-]+", alias.strip())
+    words = re.split(r"[\s\u2010-\u2015-]+", alias.strip())
     if len(words[-1]) > 3 and words[-1].endswith("s") and not words[-1].isupper():
         words[-1] = re.escape(words[-1][:-1]) + "s?"
     else:
         words[-1] = re.escape(words[-1]) + ("s?" if words[-1].isupper() else "")
-    return r"[\s-]+".join([re.escape(w) for w in words[:-1]] + [words[-1]])
+    return r"[\s\u2010-\u2015-]+".join([re.escape(w) for w in words[:-1]] + [words[-1]])
 
 
 @lru_cache(maxsize=4096)
