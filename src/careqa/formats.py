@@ -66,6 +66,53 @@ _BLOCK = {"p", "div", "section", "article", "main", "header", "footer", "aside",
 _SKIP = {"script", "style", "noscript", "template", "head", "svg", "nav"}
 
 
+class _TextBuilder:
+    """Text assembled from an HTML walk: spaces collapsed, blocks separated by blank lines,
+    headings recorded with their offsets."""
+
+    def __init__(self):
+        self.out: list[str] = []
+        self.length = 0
+        self.headings: list[Heading] = []
+        self.open_headings: list[tuple[int, int]] = []
+
+    def emit(self, s: str) -> None:
+        if not s:
+            return
+        s = re.sub(r"\s+", " ", s)
+        if (not self.out or self.out[-1].endswith(("\n", " "))) and s.startswith(" "):
+            s = s[1:]
+        self.out.append(s)
+        self.length += len(s)
+
+    def block_break(self) -> None:
+        while self.out and self.out[-1].endswith(" "):
+            self.out[-1] = self.out[-1][:-1]
+            self.length -= 1
+        if self.out and not self.out[-1].endswith("\n\n"):
+            add = "\n" if self.out[-1].endswith("\n") else "\n\n"
+            self.out.append(add)
+            self.length += len(add)
+
+    def close_heading(self) -> None:
+        level, start = self.open_headings.pop()
+        text = "".join(self.out)
+        end = len(text.rstrip())
+        lead = len(text[start:end]) - len(text[start:end].lstrip())
+        if text[start + lead:end].strip():
+            self.headings.append(Heading(" ".join(text[start + lead:end].split()), float(level), start + lead, end))
+
+    def result(self, title: str) -> Extracted:
+        whole = "".join(self.out)
+        shift = len(whole) - len(whole.lstrip("\n "))
+        headings = sorted((Heading(h.title, h.level, h.start - shift, h.end - shift) for h in self.headings),
+                          key=lambda h: h.start)
+        return Extracted(whole.strip("\n "), headings, title)
+
+
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+
+
 def _html(data: bytes) -> Extracted:
     """Walk the tree iteratively (deep nesting cannot overflow the stack), collapsing spaces."""
     from lxml import etree, html
@@ -79,67 +126,33 @@ def _html(data: bytes) -> Extracted:
         raise DocumentError(f"HTML nested more than {MAX_HTML_DEPTH} levels deep (the parser stops there)")
     title_el = root.find(".//title")
     title = " ".join((title_el.text_content() if title_el is not None else "").split())
-    out: list[str] = []
-    length = 0
-    headings: list[Heading] = []
-    open_heading: list[tuple[int, int]] = []
+    text = _TextBuilder()
     skip_depth = 0
-
-    def emit(s: str) -> None:
-        nonlocal length
-        if not s:
-            return
-        s = re.sub(r"\s+", " ", s)
-        if (not out or out[-1].endswith(("\n", " "))) and s.startswith(" "):
-            s = s[1:]
-        out.append(s)
-        length += len(s)
-
-    def block_break() -> None:
-        nonlocal length
-        while out and out[-1].endswith(" "):
-            out[-1] = out[-1][:-1]
-            length -= 1
-        if out and not out[-1].endswith("\n\n"):
-            add = "\n" if out[-1].endswith("\n") else "\n\n"
-            out.append(add)
-            length += len(add)
-
     for event, el in etree.iterwalk(root, events=("start", "end")):
         tag = el.tag if isinstance(el.tag, str) else ""
         if event == "start":
-            if tag in _SKIP:
-                skip_depth += 1
+            skip_depth += tag in _SKIP
             if skip_depth:
                 continue
             if tag in _BLOCK:
-                block_break()
-            if tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
-                open_heading.append((int(tag[1]), length))
-            emit(el.text or "")
-        else:
-            if tag in _SKIP:
-                skip_depth -= 1
-                if not skip_depth:
-                    emit(el.tail or "")
-                continue
-            if skip_depth:
-                continue
-            if tag in ("h1", "h2", "h3", "h4", "h5", "h6") and open_heading:
-                level, start = open_heading.pop()
-                text = "".join(out)
-                end = len(text.rstrip())
-                lead = len(text[start:end]) - len(text[start:end].lstrip())
-                if text[start + lead:end].strip():
-                    headings.append(Heading(" ".join(text[start + lead:end].split()), float(level), start + lead, end))
-            if tag in _BLOCK:
-                block_break()
-            emit(el.tail or "")
-    text = "".join(out).strip("\n ")
-    shift = len("".join(out)) - len("".join(out).lstrip("\n "))
-    headings = sorted((Heading(h.title, h.level, h.start - shift, h.end - shift) for h in headings),
-                      key=lambda h: h.start)
-    return Extracted(text, headings, title)
+                text.block_break()
+            if tag in _HEADINGS:
+                text.open_headings.append((int(tag[1]), text.length))
+            text.emit(el.text or "")
+            continue
+        if tag in _SKIP:
+            skip_depth -= 1
+            if not skip_depth:
+                text.emit(el.tail or "")
+            continue
+        if skip_depth:
+            continue
+        if tag in _HEADINGS and text.open_headings:
+            text.close_heading()
+        if tag in _BLOCK:
+            text.block_break()
+        text.emit(el.tail or "")
+    return text.result(title)
 
 
 def _pdf(data: bytes) -> Extracted:
