@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -32,6 +33,16 @@ class Reply:
     piece: int = 4
 
 
+class _Quiet(ThreadingHTTPServer):
+    """Handler threads that die with the process, and no traceback when a client hangs up early."""
+
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
+
 class ChatServer:
     """A ThreadingHTTPServer on a free port of 127.0.0.1; `requests` holds every request body."""
 
@@ -39,8 +50,7 @@ class ChatServer:
         self.script = script
         self.requests: list[dict] = []
         self.headers: list[dict] = []
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
-        self.server.daemon_threads = True
+        self.server = _Quiet(("127.0.0.1", port), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property

@@ -69,6 +69,7 @@ def chat_stream(endpoint: Endpoint, messages: list[dict]) -> Iterator[str]:
     stop = threading.Event()
     worker = threading.Thread(target=_pump, args=(endpoint, body, out, held, deadline, stop), daemon=True)
     worker.start()
+    finished = False
     try:
         while True:
             try:
@@ -76,14 +77,16 @@ def chat_stream(endpoint: Endpoint, messages: list[dict]) -> Iterator[str]:
             except queue.Empty:
                 raise LLMError(f"the model server at {endpoint.url} did not finish within "
                                f"{endpoint.timeout:g} s") from None
+            finished = item is _DONE or isinstance(item, LLMError)
             if item is _DONE:
                 return
-            if isinstance(item, LLMError):
+            if finished:
                 raise item
             yield item
     finally:
-        stop.set()
-        _shut(held)
+        if not finished:  # given up (deadline, or the caller stopped reading): free the worker now
+            stop.set()
+            _shut(held)
 
 
 def chat(endpoint: Endpoint, messages: list[dict]) -> str:
@@ -126,6 +129,7 @@ def _pump(endpoint: Endpoint, body: bytes, out: queue.Queue, held: list, deadlin
                 raise LLMError(f"the model server at {endpoint.url} sent more than {MAX_REPLY_CHARS} characters")
             out.put(piece)
         out.put(_DONE)
+        response.read(MAX_ERROR_BODY)  # the stream's closing bytes, so the connection closes cleanly
     except LLMError as exc:
         out.put(LLMError(_redact(str(exc), endpoint)))
     except Exception as exc:  # noqa: BLE001 - every failure becomes one line for the user
