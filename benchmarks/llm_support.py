@@ -41,7 +41,7 @@ def measure(assistant: Assistant, items: list[dict]) -> list[dict]:
     for item in items:
         passages.setdefault((item["doc"], item["quote"]), locate(assistant, item["doc"], item["quote"]))
     unique = list({p.chunk_id: p for p in passages.values()}.values())
-    sources = dict(zip([p.chunk_id for p in unique], prepare(unique, encode)))
+    sources = dict(zip([p.chunk_id for p in unique], prepare(unique, encode, set(range(1, len(unique) + 1)))))
     vectors = encode([item["claim"] for item in items])
     rows = []
     for item, vector in zip(items, vectors):

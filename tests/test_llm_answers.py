@@ -280,3 +280,69 @@ def test_a_list_answer_keeps_its_items_and_drops_an_invented_one(indexed, server
                                                   "\n- Unclear responsibility for transport home [1]\n"
                                                   "- Shortages of care workers at weekends [1]")
     assert answer.blocks[0].heading == "The review named these barriers" and answer.blocks[0].style == "list"
+
+
+def test_ask_json_carries_the_verdict_of_each_sentence(indexed, server, capsys):
+    import json
+
+    from careqa.cli import main
+
+    server.script = lambda r: Reply((GOOD + " It was created in 1998 [{n}].").format(n=number_of(r, "pools health")))
+    code = main(["ask", QUESTION, "--json", "--corpus", str(indexed.corpus_dir), "--index-dir", str(indexed.index_root),
+                 "--llm-url", server.url, "--llm-model", "scripted"])
+    result = json.loads(capsys.readouterr().out)
+    assert code == 0 and result["llm"]["used"] and result["llm"]["model"] == "scripted"
+    assert [(v["text"], v["verdict"], v["shown"]) for v in result["llm"]["sentences"]] == [
+        ("The Westshire Care Fund pools health and social care budgets across three counties.", "supported", [1]),
+        ("It pays for reablement after a stay in hospital.", "supported", [1]),
+        ("It was created in 1998.", "unsupported", [])]
+    assert "1998" not in result["answer"] and [s["n"] for s in result["sentences"]] == [1, 1]
+    assert len(result["citations"]) == 1 and "1998" in result["llm"]["reply"]
+
+
+def test_the_terminal_shows_the_draft_as_it_comes_then_the_checked_answer(indexed, server):
+    """`careqa ask` on a terminal (a real pseudo-terminal): the draft streams without markers, is
+    wiped, and the checked answer with its citations takes its place."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+
+    from careqa.cli import Draft
+
+    server.script = lambda r: Reply(GOOD.format(n=number_of(r, "pools health")), pause=0.02)
+    leader, follower = pty.openpty()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "CAREQA_QUIET": "1", "COLUMNS": "100"}
+    proc = subprocess.Popen([sys.executable, "-m", "careqa", "ask", QUESTION, "--corpus", str(indexed.corpus_dir),
+                             "--index-dir", str(indexed.index_root), "--llm-url", server.url, "--llm-model", "scripted"],
+                            stdout=follower, stderr=subprocess.DEVNULL, env=env)
+    os.close(follower)
+    seen, deadline = b"", time.monotonic() + 120
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([leader], [], [], 1.0)
+        try:
+            chunk = os.read(leader, 4096) if ready else b""
+        except OSError:  # the command ended and closed the terminal
+            break
+        if ready and not chunk:
+            break
+        seen += chunk
+    proc.wait(timeout=10)
+    os.close(leader)
+    out = seen.decode("utf-8", "replace").replace("\r\n", "\n")
+    header, wipe = out.find(Draft.HEADER.strip()), out.find("\x1b[J")
+    draft = out[header:wipe]
+    assert proc.returncode == 0 and 0 <= header < wipe
+    assert "pools health and social care budgets across three counties." in draft and "[1]" not in draft
+    final = out[wipe:]
+    assert "(written by scripted from the passages below and checked against them.)" in final
+    assert "across three counties. [1]" in final and "Sources:" in final
+
+
+def test_when_careqa_abstains_the_model_is_not_asked(indexed, server):
+    asked_before = len(server.requests)
+    answer = with_model(indexed, server, lambda r: Reply("Invented [1].")).ask("How are hospitals funded in Peru?")
+    assert answer.abstained and len(server.requests) == asked_before
+    assert answer.llm == {"model": "scripted", "url": server.url, "used": False,
+                          "fallback": "The documents do not answer this, so the model was not asked."}

@@ -17,7 +17,7 @@ from .config import Settings
 from .embed import get_embedder
 from .errors import CareqaError
 from .followup import rewrite
-from .grounded import fallback, passages_for, written
+from .grounded import model_answer
 from .llm import Endpoint
 from .question import analyse
 from .records import Answer, DocumentInfo, Passage, Progress, silent
@@ -90,14 +90,10 @@ class Assistant:
         result.filters = {"k": k, "docs": list(docs or []), "section": section or "", **result.filters}
         if endpoint is None:
             yield result
-        elif result.abstained:
-            yield fallback(result, {"model": endpoint.model, "url": endpoint.url},
-                           "The documents do not answer this, so the model was not asked.")
         else:
-            passages, missing = passages_for(searcher, asked, q, analysis, k, docs, section, result)
             encode = get_embedder(self.manifest["embedding_model"]).encode
-            yield from written(endpoint, encode, asked, analysis, passages, missing, result,
-                               self.settings.llm_passage_tokens)
+            yield from model_answer(endpoint, encode, searcher, asked, q, analysis, (k, docs, section), result,
+                                    self.settings.llm_passage_tokens)
 
     # --- inspecting ------------------------------------------------------------------------
     def documents(self) -> list[DocumentInfo]:

@@ -143,6 +143,18 @@ def _covered(entity, good: list[Verdict], sources: list[Source], compared: bool)
     return False
 
 
+def model_answer(endpoint: Endpoint, encode: Callable, searcher, question: str, q, analysis: Analysis,
+                 scope: tuple, extractive: Answer, budget: int) -> Iterator[str | Answer]:
+    """The model's answer to an analysed question (scope: k, docs, section), streamed then checked;
+    when careqa itself abstains the model is not asked: it would have nothing to stand on."""
+    if extractive.abstained:
+        yield fallback(extractive, {"model": endpoint.model, "url": endpoint.url},
+                       "The documents do not answer this, so the model was not asked.")
+        return
+    passages, missing = passages_for(searcher, question, q, analysis, *scope, extractive)
+    yield from written(endpoint, encode, question, analysis, passages, missing, extractive, budget)
+
+
 def written(endpoint: Endpoint, encode: Callable, question: str, analysis: Analysis, passages: list[Passage],
             missing: list[str], extractive: Answer, budget: int) -> Iterator[str | Answer]:
     """The model's draft text as it streams (markers held back), then the checked Answer, or the
@@ -166,8 +178,9 @@ def written(endpoint: Endpoint, encode: Callable, question: str, analysis: Analy
     if tail:
         yield tail
     info.update(seconds=round(time.monotonic() - started, 2), reply="".join(reply))
-    sources = prepare(prompt.passages, encode)
-    verdicts = check(split_reply(info["reply"]), sources, encode)
+    said = split_reply(info["reply"])
+    sources = prepare(prompt.passages, encode, {n for s in said for n in s.cited})
+    verdicts = check(said, sources, encode)
     claims = [v for v in verdicts if v.verdict not in ("heading", "missing")]
     info.update(sentences=[v.to_dict() for v in verdicts],
                 accepted=sum(v.verdict == "supported" for v in claims), claims=len(claims))

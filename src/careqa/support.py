@@ -154,13 +154,14 @@ class Source:
     order_vectors: np.ndarray
 
 
-def prepare(passages: list[Passage], encode) -> list[Source]:
-    """Sources for the passages, all their units embedded in one call of `encode`."""
+def prepare(passages: list[Passage], encode, cited: set[int]) -> list[Source]:
+    """Sources for the passages (numbered from 1), all units embedded in one call of `encode`:
+    every unit of a cited passage, and the instruction-like sentences of every passage."""
     plans, texts = [], []
-    for p in passages:
+    for n, p in enumerate(passages, 1):
         spans = sentence_spans(p.text)
         orders = [s for s in spans if INSTRUCTION.search(p.text[s[0]:s[1]])]
-        own = [s for s in spans if s not in orders]
+        own = [s for s in spans if s not in orders] if n in cited else []
         units = own + [(a[0], b[1]) for a, b in zip(own, own[1:]) if "\n\n" not in p.text[a[1]:b[0]]]
         plans.append((p, units, orders))
         texts += [p.text[a:b] for a, b in units + orders]
@@ -220,7 +221,7 @@ def support(text: str, vector: np.ndarray, n: int, source: Source) -> Support:
 
 def obeyed(text: str, vector: np.ndarray, sources: list[Source]) -> tuple[int, float] | None:
     """(passage number, similarity) of an instruction-like passage sentence the sentence is closer
-    to than to any other passage text, when it is close enough to count as support; else None."""
+    to than to any text of the cited passages, when it is close enough to count as support; else None."""
     best_order, best_n = 0.0, 0
     for n, s in enumerate(sources, 1):
         if len(s.orders):
