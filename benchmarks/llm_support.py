@@ -86,13 +86,14 @@ def search(rows: list[dict]) -> tuple[float, float, float]:
 
 def table(rows: list[dict], sim: float, lex: float, both: float) -> None:
     kinds = list(dict.fromkeys(r["kind"] for r in rows))
-    print(f"{'kind':<28} {'pairs':>5} {'supported':>9} {'accepted':>8} {'sim p10/p50/p90':>18} {'lex p10/p50/p90':>18}")
+    print(f"{'kind':<28} {'pairs':>5} {'supported':>9} {'accepted':>12} {'sim p10/p50/p90':>18} {'lex p10/p50/p90':>18}")
     for kind in kinds:
         sub = [r for r in rows if r["kind"] == kind]
         q = lambda key: "/".join(f"{sorted(r[key] for r in sub)[int(f * (len(sub) - 1))]:.2f}"  # noqa: E731
                                  for f in (0.1, 0.5, 0.9))
-        print(f"{kind:<28} {len(sub):>5} {str(sub[0]['supported']):>9} "
-              f"{sum(accepts(r, sim, lex, both) for r in sub) / len(sub):>8.2f} {q('similarity'):>18} {q('lexical'):>18}")
+        n = sum(accepts(r, sim, lex, both) for r in sub)
+        print(f"{kind:<28} {len(sub):>5} {str(sub[0]['supported']):>9} {f'{n} ({n / len(sub):.2f})':>12} "
+              f"{q('similarity'):>18} {q('lexical'):>18}")
 
 
 def main() -> None:
