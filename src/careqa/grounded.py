@@ -22,7 +22,7 @@ from .prompt import build
 from .question import Analysis
 from .records import Answer, AnswerSentence, Block, Citation, Passage
 from .speaks import mentions, text_mentions
-from .support import _CITE, Said, Source, Support, obeyed, prepare, split_reply, support
+from .support import CITATION, Said, Source, Support, obeyed, prepare, split_reply, support
 
 MIN_ACCEPTED = 0.5  # a reply with fewer than half its claims supported is not worth showing, even trimmed
 _HELD = re.compile(r"\s*(?:\[[^\]\n]{0,24})?$")
@@ -55,10 +55,10 @@ class HeldMarkers:
         text = self.pending + piece
         tail = _HELD.search(text)
         self.pending, text = text[tail.start():], text[:tail.start()]
-        return _CITE.sub("", text)
+        return CITATION.sub("", text)
 
     def flush(self) -> str:
-        text, self.pending = _CITE.sub("", self.pending), ""
+        text, self.pending = CITATION.sub("", self.pending), ""
         return text
 
 
@@ -230,8 +230,9 @@ def _render(kept: list[Verdict], numbers: dict[int, int], sources: list[Source])
         s = v.said
         if last is not None:
             text += "\n\n" if s.paragraph != last.paragraph else "\n" if s.line_start or s.item or s.heading else " "
-        if last is None or s.paragraph != last.paragraph or s.heading:
-            blocks.append(Block([], heading=s.text.rstrip(":") if s.heading else "", style="paragraph"))
+        bare = bool(blocks) and blocks[-1].heading and not blocks[-1].sentences and not blocks[-1].note
+        if s.heading or last is None or (s.paragraph != last.paragraph and not bare):
+            blocks.append(Block([], heading=s.text.rstrip(":") if s.heading else ""))
         marks = "".join(f"[{numbers[n]}]" for n in v.kept)
         text += ("- " if s.item else "") + s.text + (f" {marks}" if marks else "")
         block = blocks[-1]

@@ -28,15 +28,17 @@ MIN_LEXICAL = 0.3  # share of its content terms the passage holds: a floor (no s
 MIN_SUPPORT = 1.25  # similarity + lexical: one may be lower only if the other makes up for it
 
 MAX_RANGE = 20  # "[2-4]" is a range of citations; "[2-40]" is not one a reply means
-_CITE = re.compile(r"\s*\[\s*(?:passages?\s*)?(\d{1,3}(?:\s*(?:,|;|&|and|-|\u2013)\s*(?:passages?\s*)?\d{1,3})*)\s*\]", re.I)
+CITATION = re.compile(r"\s*\[\s*(?:passages?\s*)?(\d{1,3}(?:\s*(?:,|;|&|and|-|\u2013)\s*(?:passages?\s*)?\d{1,3})*)\s*\]", re.I)
 _BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d{1,2}[.)])\s+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_SOURCES = r"(?:passages?|documents?|sources?|texts?|(?:given|provided|supplied) (?:information|text))"
 _MISSING = re.compile(
-    r"\b(?:passages?|documents?|sources?|texts?|information (?:given|provided|supplied))\b[^.]{0,60}?"
-    r"\b(?:do(?:es)? not|don't|doesn't|never|say nothing|says nothing|contain no|give no|offer no|provide no|"
-    r"not (?:say|state|mention|cover|describe|discuss|specify|provide|give|include|address))\b"
-    r"|\b(?:no|nothing in the|none of the) (?:passages?|information|mention|details?|documents?)\b"
-    r"|\b(?:is|are|was|were) not (?:mentioned|covered|described|discussed|addressed|stated)\b", re.I)
+    r"\b" + _SOURCES + r"\b[^.]{0,60}?\b(?:do(?:es)? not|don't|doesn't|never|says? nothing|contains? no|gives? no|"
+    r"provides? no|offers? no|not (?:say|state|mention|cover|describe|discuss|specify|provide|give|include|address))\b"
+    r"|\b(?:no|nothing in the|none of the) " + _SOURCES + r"\b"
+    r"|\bno (?:information|details?|mention|figures?|data)\b[^.]{0,60}?\b(?:in|from) the " + _SOURCES + r"\b"
+    r"|\bnot (?:mentioned|covered|described|discussed|addressed|stated|given) in the " + _SOURCES + r"\b", re.I)
+MAX_MISSING_WORDS = 30  # a statement of what the passages lack is short; a longer one carries claims
 # "one" is left out: it is far more often a pronoun ("enrolled in one") than a figure
 _WORD_NUMBERS = {w: i for i, w in enumerate(
     "_ _ two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
@@ -69,7 +71,7 @@ class Said:
     def missing(self) -> bool:
         """A plain statement that the passages lack something: it needs no citation."""
         return bool(_MISSING.search(self.text)) and not self.cited and not _NUMBER.search(self.text) \
-            and not _CONTRAST.search(self.text)
+            and not _CONTRAST.search(self.text) and len(self.text.split()) <= MAX_MISSING_WORDS
 
 
 def cited_numbers(group: str) -> tuple[int, ...]:
@@ -94,7 +96,11 @@ def split_reply(reply: str) -> list[Said]:
     spans = sentence_spans(reply)
     merged: list[list[int]] = []
     for a, b in spans:
-        lead = re.match(r"(?:" + _CITE.pattern + r")+[.,;]?", reply[a:b])
+        if merged and re.fullmatch(r"\d{1,2}[.)]", reply[merged[-1][0]:merged[-1][1]]) \
+                and "\n" not in reply[merged[-1][1]:a]:
+            merged[-1][1] = b  # "1." split from its item's text
+            continue
+        lead = re.match(r"(?:" + CITATION.pattern + r")+[.,;]?", reply[a:b])
         if lead and merged and "\n" not in reply[merged[-1][1]:a]:
             merged[-1][1] = a + lead.end()
             a += lead.end()
@@ -105,8 +111,8 @@ def split_reply(reply: str) -> list[Said]:
         raw = reply[a:b]
         before = reply[:a]
         line = before[before.rfind("\n") + 1:]
-        cited = tuple(n for m in _CITE.finditer(raw) for n in cited_numbers(m.group(1)))
-        text = " ".join(_plain(_CITE.sub("", raw)).split())
+        cited = tuple(n for m in CITATION.finditer(raw) for n in cited_numbers(m.group(1)))
+        text = " ".join(_plain(CITATION.sub("", raw)).split())
         text = re.sub(r"\s+([.,;:!?])", r"\1", text)
         if not re.search(r"\w", text):
             continue
