@@ -51,7 +51,7 @@ class ChatServer:
         self.requests: list[dict] = []
         self.headers: list[dict] = []
         self.server = _Quiet(("127.0.0.1", port), self._handler())
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
 
     @property
     def url(self) -> str:
