@@ -45,13 +45,16 @@ _WORD_NUMBERS = {w: i for i, w in enumerate(
     "eighteen nineteen twenty".split()) if i > 1} | {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
                                                       "seventy": 70, "eighty": 80, "ninety": 90, "dozen": 12}
 _CONTRAST = re.compile(r"\b(?:but|however|although|though|while|whereas|yet)\b", re.I)
+_MACHINE = r"(?:AI|artificial intelligence|language model|chatbot|LLM|GPT)s?(?: assistants?)?"
+# Text addressed to a model rather than to a reader: overriding its instructions, telling it what
+# it is, or what to put in its answer. A false alarm costs a model's answer, never a wrong one.
 INSTRUCTION = re.compile(
     r"\b(?:ignore|disregard|forget|override|bypass)\b[^.\n]{0,60}\b(?:instructions?|rules?|prompts?|guidelines|"
     r"directions|above|previous|prior|earlier|everything)\b"
-    r"|\b(?:you are|you're|act as|pretend (?:to be|you are)|role-?play as)\b[^.\n]{0,40}"
-    r"\b(?:AI|assistant|model|chatbot|bot|LLM|GPT)s?\b"
+    r"|\b(?:you are|you're)\s+(?:now\s+)?(?:an?\s+|the\s+)?(?:" + _MACHINE + r"|assistant)\b"
+    r"|\b(?:pretend (?:to be|you are)|role-?play as)\b"
     r"|\b(?:system|developer)\s+(?:prompt|message|instructions?)\b"
-    r"|\b(?:AI|assistants?|language models?|chatbots?|LLMs?)\b[^.\n]{0,80}\b(?:must|should|shall|will|need to|are to)\b"
+    r"|\b" + _MACHINE + r"\b[^.\n]{0,80}\b(?:must|should|shall|will|need to|are to)\b"
     r"|\btell (?:the |your )?(?:users?|readers?)\b|\b(?:in|to|into) your (?:answer|reply|response|output)s?\b", re.I)
 
 
