@@ -346,3 +346,10 @@ def test_when_careqa_abstains_the_model_is_not_asked(indexed, server):
     assert answer.abstained and len(server.requests) == asked_before
     assert answer.llm == {"model": "scripted", "url": server.url, "used": False,
                           "fallback": "The documents do not answer this, so the model was not asked."}
+
+
+def test_a_reasoning_models_notes_to_itself_are_not_part_of_the_answer(indexed, server):
+    reply = "<think>The user asks about the fund. Passage {n} says it pools budgets.</think>\n" + GOOD
+    answer = with_model(indexed, server, lambda r: Reply(reply.format(n=number_of(r, "pools health")))).ask(QUESTION)
+    assert answer.llm["used"] and [v["verdict"] for v in answer.llm["sentences"]] == ["supported", "supported"]
+    assert "<think>" not in answer.text and answer.text.startswith("The Westshire Care Fund pools")

@@ -26,6 +26,7 @@ from .support import CITATION, Said, Source, Support, obeyed, prepare, split_rep
 
 MIN_ACCEPTED = 0.5  # a reply with fewer than half its claims supported is not worth showing, even trimmed
 _HELD = re.compile(r"\s*(?:\[[^\]\n]{0,24})?$")
+_THINKING = re.compile(r"<think>.*?(?:</think>|$)", re.S)  # reasoning models' notes to themselves: not the answer
 
 
 @dataclass
@@ -178,7 +179,7 @@ def written(endpoint: Endpoint, encode: Callable, question: str, analysis: Analy
     if tail:
         yield tail
     info.update(seconds=round(time.monotonic() - started, 2), reply="".join(reply))
-    said = split_reply(info["reply"])
+    said = split_reply(_THINKING.sub("", info["reply"]))
     sources = prepare(prompt.passages, encode, {n for s in said for n in s.cited})
     verdicts = check(said, sources, encode)
     claims = [v for v in verdicts if v.verdict not in ("heading", "missing")]
