@@ -353,3 +353,13 @@ def test_a_reasoning_models_notes_to_itself_are_not_part_of_the_answer(indexed, 
     answer = with_model(indexed, server, lambda r: Reply(reply.format(n=number_of(r, "pools health")))).ask(QUESTION)
     assert answer.llm["used"] and [v["verdict"] for v in answer.llm["sentences"]] == ["supported", "supported"]
     assert "<think>" not in answer.text and answer.text.startswith("The Westshire Care Fund pools")
+
+
+def test_a_citation_that_does_not_support_its_sentence_is_dropped_from_it(indexed, server):
+    reply = "The Westshire Care Fund pools health and social care budgets across three counties [{n}][{m}]."
+    answer = with_model(indexed, server, lambda r: Reply(reply.format(
+        n=number_of(r, "pools health"), m=number_of(r, "Discharge letters")))).ask(QUESTION)
+    verdict = answer.llm["sentences"][0]
+    assert verdict["verdict"] == "supported" and len(verdict["cited"]) == 2 and verdict["kept"] == verdict["cited"][:1]
+    assert answer.text.endswith("three counties. [1]") and len(answer.citations) == 1
+    assert "pools health" in answer.citations[0].passage.text and answer.sentences[0].also == ()
