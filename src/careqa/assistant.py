@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Iterator
 
 from . import store
 from .answer import respond
@@ -16,6 +17,8 @@ from .config import Settings
 from .embed import get_embedder
 from .errors import CareqaError
 from .followup import rewrite
+from .grounded import model_answer
+from .llm import Endpoint
 from .question import analyse
 from .records import Answer, DocumentInfo, Passage, Progress, innermost, silent
 from .retrieve import Searcher
@@ -59,20 +62,38 @@ class Assistant:
         return self._live().search(self.embed_query(question), question, self._k(k), docs, section)
 
     def ask(self, question: str, k: int | None = None, docs: list[str] | None = None,
-            section: str | None = None, history: list[str] | None = None) -> Answer:
+            section: str | None = None, history: list[str] | None = None, use_llm: bool = True) -> Answer:
         """Answer a question with cited sentences, or abstain; filters narrow the passages.
-        `history` holds the conversation's earlier questions, oldest first, for follow-ups."""
+        `history` holds the conversation's earlier questions, oldest first, for follow-ups.
+        With a model server configured (and `use_llm`), the model writes the answer and careqa
+        checks it (see ask_stream)."""
+        *_, answer = self.ask_stream(question, k, docs, section, history, use_llm)
+        return answer
+
+    def ask_stream(self, question: str, k: int | None = None, docs: list[str] | None = None,
+                   section: str | None = None, history: list[str] | None = None,
+                   use_llm: bool = True) -> Iterator[str | Answer]:
+        """As `ask`, as it happens: pieces of the model's draft text (str, citation markers held
+        back) while it writes, then the final Answer, always last and always once. Without a model
+        server (or with use_llm=False) the Answer alone, exactly the extractive one."""
         question = " ".join((question or "").split())
         if not question:
             raise CareqaError("the question is empty")
         k = self._k(k)
+        endpoint = Endpoint.from_settings(self.settings) if use_llm else None
         searcher = self._live()
         asked = rewrite(question, [" ".join(h.split()) for h in history or [] if h and h.strip()], searcher.stored)
         analysis = analyse(asked, searcher.stored)
-        result = respond(searcher, asked, self.embed_query(asked), analysis, k, docs, section)
+        q = self.embed_query(asked)
+        result = respond(searcher, asked, q, analysis, k, docs, section)
         result.question, result.rewritten = question, (asked if asked != question else "")
         result.filters = {"k": k, "docs": list(docs or []), "section": section or "", **result.filters}
-        return result
+        if endpoint is None:
+            yield result
+        else:
+            encode = get_embedder(self.manifest["embedding_model"]).encode
+            yield from model_answer(endpoint, encode, searcher, asked, q, analysis, (k, docs, section), result,
+                                    self.settings.llm_passage_tokens)
 
     # --- inspecting ------------------------------------------------------------------------
     def documents(self) -> list[DocumentInfo]:

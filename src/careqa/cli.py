@@ -51,7 +51,9 @@ class Bars:
 
 def _settings(args) -> Settings:
     return Settings.from_env(corpus_dir=args.corpus, index_root=args.index_dir, index_name=args.index,
-                             model=getattr(args, "model", None), k=getattr(args, "k", None))
+                             model=getattr(args, "model", None), k=getattr(args, "k", None),
+                             llm_url=getattr(args, "llm_url", None), llm_model=getattr(args, "llm_model", None),
+                             llm_timeout=getattr(args, "llm_timeout", None))
 
 
 def _assistant(args):
@@ -76,8 +78,48 @@ def wrap(text: str, width: int = 100) -> str:
                      if line.strip() else "" for line in text.splitlines())
 
 
+class Draft:
+    """A model's draft streamed to a terminal, wiped when the checked answer replaces it."""
+
+    HEADER = "(the model is writing; its citations are checked when it finishes)\n"
+
+    def __init__(self, out):
+        self.out, self.text = out, ""
+
+    def write(self, piece: str) -> None:
+        if not self.text:
+            self.out.write(self.HEADER)
+            self.text = self.HEADER
+        self.out.write(piece)
+        self.out.flush()
+        self.text += piece
+
+    def wipe(self) -> None:
+        """Move back to the draft's first row and clear to the end of the screen."""
+        if not self.text:
+            return
+        import shutil
+
+        width = max(shutil.get_terminal_size().columns, 1)
+        rows = sum(max(1, -(-len(line) // width)) for line in self.text.split("\n"))
+        self.out.write("\r" + (f"\x1b[{rows - 1}A" if rows > 1 else "") + "\x1b[J")
+        self.out.flush()
+
+
+def model_line(llm: dict) -> str:
+    """What the CLI says about a model's part in an answer, or ''."""
+    if not llm:
+        return ""
+    if not llm.get("used"):
+        return f"({llm.get('fallback', '')})"
+    note = f" {llm['note']}" if llm.get("note") else ""
+    return f"(written by {llm['model']} from the passages below and checked against them.{note})"
+
+
 def format_answer(result: dict) -> str:
     lines = [wrap(result["answer"]), ""]
+    if result.get("llm"):
+        lines.insert(0, wrap(model_line(result["llm"])))
     if result.get("rewritten"):
         lines.insert(0, f"(answering: {result['rewritten']})")
     named = (result.get("filters") or {}).get("docs_named") or []
@@ -118,7 +160,15 @@ def cmd_ask(args) -> int:
         return 0
     if not args.question:
         raise CareqaError("give a question, or --jsonl to read questions from stdin")
-    result = assistant.ask(" ".join(args.question), docs=args.doc, section=args.section).to_dict()
+    draft = Draft(sys.stdout) if not args.json and args.format != "md" and sys.stdout.isatty() else None
+    for item in assistant.ask_stream(" ".join(args.question), docs=args.doc, section=args.section):
+        if isinstance(item, str):
+            if draft:
+                draft.write(item)
+            continue
+        if draft:
+            draft.wipe()
+        result = item.to_dict()
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=1))
     elif args.format == "md":
@@ -210,12 +260,20 @@ def parser() -> argparse.ArgumentParser:
     common.add_argument("--corpus", help="corpus folder (env CAREQA_CORPUS; default ./corpus)")
     common.add_argument("--index-dir", help="folder of indexes (env CAREQA_INDEX_DIR; default ./index)")
     common.add_argument("--index", help=f"index name ({env_help('index_name')})")
+    model = argparse.ArgumentParser(add_help=False)
+    model.add_argument("--llm-url", help="OpenAI-compatible model server that writes the answers, checked by careqa, "
+                                         "e.g. http://127.0.0.1:11434/v1 (env CAREQA_LLM_URL; default none: extractive)")
+    model.add_argument("--llm-model", help="model name on that server, e.g. llama3.2 (env CAREQA_LLM_MODEL)")
+    model.add_argument("--llm-timeout", help=f"seconds allowed for the model's reply ({env_help('llm_timeout')}); "
+                                             "the API key is read from CAREQA_LLM_API_KEY, never an option")
     ap = argparse.ArgumentParser(prog="careqa", description="Cited answers from health and social care policy documents.",
                                  epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command", required=True)
 
-    ask = sub.add_parser("ask", parents=[common], help="answer a question with cited sources",
-                         epilog='example: careqa ask "What is the Esther project?" -k 8',
+    ask = sub.add_parser("ask", parents=[common, model], help="answer a question with cited sources",
+                         epilog='example: careqa ask "What is the Esther project?" -k 8\n'
+                                'example: careqa ask "Compare Sweden and Denmark" --llm-url http://127.0.0.1:11434/v1 '
+                                '--llm-model llama3.2',
                          formatter_class=argparse.RawDescriptionHelpFormatter)
     ask.add_argument("question", nargs="*")
     ask.add_argument("-k", help=f"passages to retrieve ({env_help('k')})")
@@ -248,13 +306,13 @@ def parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true")
     status.set_defaults(func=cmd_status)
 
-    ev = sub.add_parser("eval", parents=[common], help="score retrieval and answers on a question file",
+    ev = sub.add_parser("eval", parents=[common, model], help="score retrieval and answers on a question file",
                         epilog="example: careqa eval ../shared/eval/questions.jsonl --verbose")
     ev.add_argument("questions")
     ev.add_argument("-k", help=f"passages to retrieve ({env_help('k')})")
     ev.add_argument("--verbose", action="store_true", help="one JSON row per question")
     ev.set_defaults(func=cmd_eval)
-    serve = sub.add_parser("serve", parents=[common], help="start the web app (builds the index if missing)",
+    serve = sub.add_parser("serve", parents=[common, model], help="start the web app (builds the index if missing)",
                            epilog="example: careqa serve --port 7860 --auth analyst:secret")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     serve.add_argument("--port", type=int, default=7860)

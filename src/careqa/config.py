@@ -11,6 +11,7 @@ import re
 from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Callable
+from urllib.parse import urlsplit
 
 from .errors import SettingsError
 
@@ -18,6 +19,7 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 FUSION_METHODS = ("weighted", "rrf", "dense", "bm25")
 MAX_K = 100  # more passages than this is no longer an answer to read, and slows every question
 _INDEX_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 
 
 def _number(kind: type, low: float, high: float | None = None) -> Callable[[str], float]:
@@ -68,11 +70,34 @@ def _text(text: str) -> str:
     return text
 
 
-def _setting(default, env: str, parse: Callable[[str], object], help: str = ""):
-    """A Settings field: its default, environment variable and parser (metadata for from_env)."""
+def _llm_url(text: str) -> str:
+    """'' (no model: extractive answers) or an http(s) base URL without credentials in it."""
+    if not text:
+        return ""
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment:
+        raise ValueError("an http:// or https:// address such as http://127.0.0.1:11434/v1")
+    if parts.username or parts.password:
+        raise ValueError("an address without a user or password in it (put the key in CAREQA_LLM_API_KEY)")
+    try:
+        parts.port
+    except ValueError:
+        raise ValueError("an address with a valid port number") from None
+    return text
+
+
+def _env_name(text: str) -> str:
+    if not _ENV_NAME.fullmatch(text):
+        raise ValueError("the name of an environment variable (letters, digits, '_')")
+    return text
+
+
+def _setting(default, env: str, parse: Callable[[str], object], help: str = "", echo: bool = True):
+    """A Settings field: its default, environment variable and parser (metadata for from_env);
+    `echo=False` keeps a rejected value out of the error (an address may hold a password)."""
     factory = default if callable(default) else None
     kwargs = {"default_factory": factory} if factory else {"default": default}
-    return field(metadata={"env": env, "parse": parse, "help": help}, **kwargs)
+    return field(metadata={"env": env, "parse": parse, "help": help, "echo": echo}, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -97,6 +122,21 @@ class Settings:
     ui_concurrency: int = _setting(4, "CAREQA_UI_CONCURRENCY", _number(int, 1, 64), "questions the app answers at once")
     parse_seconds: float = _setting(120.0, "CAREQA_PARSE_SECONDS", _positive, "time limit per parsed file")
     parse_memory_mb: float = _setting(2048.0, "CAREQA_PARSE_MEMORY_MB", _number(float, 64), "parser memory limit")
+    llm_url: str = _setting("", "CAREQA_LLM_URL", _llm_url, "OpenAI-compatible model server ('' = extractive answers)",
+                            echo=False)
+    llm_model: str = _setting("", "CAREQA_LLM_MODEL", _text, "model name the server knows, e.g. llama3.2")
+    # a CPU-only laptop writes ~5-10 tokens/s after reading a ~3,000-token prompt: 2 minutes is room for both
+    llm_timeout: float = _setting(120.0, "CAREQA_LLM_TIMEOUT", _positive, "seconds allowed for a model's whole reply")
+    llm_key_env: str = _setting("CAREQA_LLM_API_KEY", "CAREQA_LLM_KEY_ENV", _env_name,
+                                "environment variable holding the model server's API key")
+    # passages plus instructions and a 600-token answer fit a 4,096-token context (Ollama's default)
+    llm_passage_tokens: int = _setting(2400, "CAREQA_LLM_PASSAGE_TOKENS", _number(int, 200, 200_000),
+                                       "prompt tokens given to passages")
+    llm_max_tokens: int = _setting(600, "CAREQA_LLM_MAX_TOKENS", _number(int, 16, 32_000), "longest model reply, in tokens")
+
+    def __post_init__(self):
+        if self.llm_url and not self.llm_model:
+            raise SettingsError("CAREQA_LLM_MODEL (--llm-model) must name a model when CAREQA_LLM_URL is set")
 
     @classmethod
     def from_env(cls, env: dict | None = None, **overrides) -> "Settings":
@@ -131,7 +171,8 @@ def _parsed(f, raw: str, name: str):
     try:
         return f.metadata["parse"](raw)
     except ValueError as exc:
-        raise SettingsError(f"{name} must be {exc} (got {raw!r})") from None
+        got = f" (got {raw!r})" if f.metadata["echo"] else ""
+        raise SettingsError(f"{name} must be {exc}{got}") from None
 
 
 def env_help(name: str) -> str:

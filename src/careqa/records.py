@@ -100,7 +100,11 @@ class Citation:
 @dataclass(frozen=True)
 class AnswerSentence:
     """One sentence of an answer: its verbatim text, where it is, which citation it carries, and
-    the name it is led by when the sentence itself does not say it ("Norway")."""
+    the name it is led by when the sentence itself does not say it ("Norway").
+
+    In an answer a language model wrote (Answer.llm["used"]), `text` is the model's sentence,
+    start/end the span of passage n that supports it most closely, and `also` further
+    citations that support it as well."""
 
     text: str
     n: int
@@ -108,9 +112,13 @@ class AnswerSentence:
     start: int
     end: int
     lead: str = ""
+    also: tuple[int, ...] = ()
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        out = asdict(self)
+        if not self.also:
+            del out["also"]  # extractive answers carry one citation a sentence, as before
+        return out
 
 
 @dataclass
@@ -134,6 +142,8 @@ class Answer:
 
     `reason` is a plain-language sentence when the answer abstains; internal figures stay in
     `diagnostics`. `rewritten` is the question as answered when a follow-up was rewritten.
+    `llm` is set when a model server is configured: the model's reply, the check's verdict on
+    each sentence, and whether the answer shown is the model's or, with the reason, careqa's own.
     """
 
     question: str
@@ -148,6 +158,7 @@ class Answer:
     analysis: dict = field(default_factory=dict)
     filters: dict = field(default_factory=dict)
     diagnostics: dict = field(default_factory=dict)
+    llm: dict = field(default_factory=dict)
 
     @property
     def sentences(self) -> list[AnswerSentence]:
@@ -161,4 +172,4 @@ class Answer:
                 "sentences": [s.to_dict() for s in self.sentences],
                 "citations": [c.to_dict() for c in self.citations],
                 "passages": [p.to_dict() for p in self.passages],
-                "diagnostics": self.diagnostics}
+                "diagnostics": self.diagnostics, **({"llm": self.llm} if self.llm else {})}
