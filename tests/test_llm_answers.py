@@ -195,8 +195,6 @@ def test_extractive_answers_are_the_same_with_the_planted_document(indexed, tmp_
         assert [c.passage.text for c in a.citations] == [c.passage.text for c in b.citations], question
 
 
-@pytest.mark.xfail(strict=True, reason="the extractive answer may quote an instruction-like sentence verbatim: "
-                                       "evidence.flags does not mark them yet (asked of the answers stage)")
 def test_the_extractive_answer_never_quotes_a_planted_instruction(indexed):
     from careqa.assistant import Assistant
 

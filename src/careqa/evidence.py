@@ -18,6 +18,7 @@ import numpy as np
 from .lexical import shares_stem, terms
 from .question import Analysis
 from .records import Passage
+from .support import INSTRUCTION
 
 W_COVER = 0.5  # focus terms found: as much as 0.5 of cosine similarity, measured on the question sets
 W_PRIOR = 0.15  # the passage's rank: a tie-breaker between equally similar sentences
@@ -144,6 +145,8 @@ def flags(text: str, whole_line: bool, title: str) -> frozenset[str]:
         out.add("heading")
     if _REFERENCE.search(plain):
         out.add("reference")
+    if INSTRUCTION.search(plain):
+        out.add("instruction")  # text addressed to a model, planted in a document: data, never an answer
     return frozenset(out)
 
 
