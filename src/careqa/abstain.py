@@ -48,10 +48,11 @@ def missing(analysis: Analysis, where, scope: str, within) -> str:
     absent = [e for e in analysis.entities if not where(e)]
     if absent and not (analysis.compared and len(absent) < len(analysis.compared)
                        and all(e.name in analysis.compared for e in absent)):
-        return f"The documents never mention {_names(absent)}."
+        return f"The documents never mention {_names(absent, analysis.question)}."
     outside = [e for e in analysis.entities if e.name not in analysis.compared and not within(e)]
     if outside:
-        return f"{scope[:1].upper()}{scope[1:]} never mention{'s' if scope.startswith('the document') else ''} {_names(outside)}."
+        return f"{scope[:1].upper()}{scope[1:]} {'never mentions' if scope.startswith('the document') else 'mentions'} " \
+               f"{_names(outside, analysis.question)}."
     return ""
 
 
@@ -65,8 +66,7 @@ def unpaired(analysis: Analysis, where) -> str:
         for place in places:
             if found and not any(grounds(p, place) for p in found):
                 elsewhere = sorted({x for p in found if (x := place_of(p.section) or place_of(p.title))})
-                said = f"the {n.said}" if re.search(rf"\bthe {re.escape(n.said)}", analysis.question, re.I) else n.said
-                return (f"The documents describe {said} only for {' and '.join(elsewhere[:3])}; "
+                return (f"The documents describe {_the(analysis.question, n.said)} only for {' and '.join(elsewhere[:3])}; "
                         f"they say nothing about it for {place.name}.")
     return ""
 
@@ -96,8 +96,13 @@ def supported(quotable: list[Sentence], analysis: Analysis, mark: str, itself: b
     return any(getattr(s, mark) and (itself or relevance(s) >= MIN_FIGURE_RELEVANCE and topical(s)) for s in quotable)
 
 
-def _names(entities: list[Entity]) -> str:
-    said = [e.said for e in entities]
+def _the(question: str, said: str) -> str:
+    """A name as the question puts it, with its article: "the Better Care Fund"."""
+    return f"the {said}" if re.search(rf"\bthe {re.escape(said)}", question, re.I) else said
+
+
+def _names(entities: list[Entity], question: str = "") -> str:
+    said = [_the(question, e.said) for e in entities]
     return said[0] if len(said) == 1 else ", ".join(said[:-1]) + " or " + said[-1]
 
 

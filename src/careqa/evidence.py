@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .lexical import shares_stem, terms
+from .lexical import shares_stem, stopwords, terms
 from .question import Analysis
 from .records import Passage
 from .support import INSTRUCTION
@@ -145,6 +145,9 @@ def flags(text: str, whole_line: bool, title: str) -> frozenset[str]:
         out.add("heading")
     if _REFERENCE.search(plain):
         out.add("reference")
+    last = plain.rsplit(None, 1)[-1].lower() if plain else ""
+    if last in stopwords() and not plain.endswith((".", "!", "?", ":", ";")):
+        out.add("fragment")  # "Darzi and Howitt (2012) believe that": cut off mid-sentence by the extraction
     if INSTRUCTION.search(plain):
         out.add("instruction")  # text addressed to a model, planted in a document: data, never an answer
     return frozenset(out)
