@@ -16,6 +16,8 @@ from .errors import SettingsError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 FUSION_METHODS = ("weighted", "rrf", "dense", "bm25")
+VECTOR_INDEXES = ("auto", "flat", "hnsw")
+STORES = ("faiss",)
 MAX_K = 100  # more passages than this is no longer an answer to read, and slows every question
 _INDEX_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
@@ -68,6 +70,11 @@ def _text(text: str) -> str:
     return text
 
 
+def _cache_home() -> Path:
+    """$XDG_CACHE_HOME/careqa, else ~/.cache/careqa: the usual place for files made once per machine."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "careqa"
+
+
 def _setting(default, env: str, parse: Callable[[str], object], help: str = ""):
     """A Settings field: its default, environment variable and parser (metadata for from_env)."""
     factory = default if callable(default) else None
@@ -94,6 +101,19 @@ class Settings:
     upload_mb: float = _setting(20.0, "CAREQA_UPLOAD_MB", _positive, "largest upload in the app")
     parse_seconds: float = _setting(120.0, "CAREQA_PARSE_SECONDS", _positive, "time limit per parsed file")
     parse_memory_mb: float = _setting(2048.0, "CAREQA_PARSE_MEMORY_MB", _number(float, 64), "parser memory limit")
+    cache_dir: Path = _setting(_cache_home, "CAREQA_CACHE_DIR", Path, "folder for the model's ONNX export")
+    store: str = _setting("faiss", "CAREQA_STORE", _choice(STORES), "where the index lives")
+    vector_index: str = _setting("auto", "CAREQA_VECTOR_INDEX", _choice(VECTOR_INDEXES),
+                                 "exact (flat) or approximate (hnsw) vector search; auto picks by size")
+    # measured: benchmarks/scale.py (exact search of 384-d vectors passes ~15 ms a question near 200k)
+    exact_max: int = _setting(200_000, "CAREQA_EXACT_MAX", _number(int, 0),
+                              "passages up to which auto uses exact search")
+    # measured: benchmarks/scale.py (M 32 keeps recall@10 >= 0.95 at 1M with a graph of ~0.3 GB)
+    hnsw_m: int = _setting(32, "CAREQA_HNSW_M", _number(int, 4, 128), "HNSW links per vector")
+    hnsw_ef_construction: int = _setting(64, "CAREQA_HNSW_EF_CONSTRUCTION", _number(int, 8, 1024),
+                                         "HNSW candidates kept while building")
+    hnsw_ef_search: int = _setting(128, "CAREQA_HNSW_EF_SEARCH", _number(int, 8, 4096),
+                                   "HNSW candidates kept while searching")
 
     @classmethod
     def from_env(cls, env: dict | None = None, **overrides) -> "Settings":
@@ -111,7 +131,7 @@ class Settings:
                     raise TypeError(f"unknown setting {name}")
                 option = f"-{name}" if len(name) == 1 else f"--{name.replace('_', '-')}"
                 values[name] = _parsed(f, value, option) if isinstance(value, str) else value
-        for key in ("corpus_dir", "index_root"):
+        for key in ("corpus_dir", "index_root", "cache_dir"):
             if key in values:
                 values[key] = Path(values[key]).expanduser()
         return cls(**values)
