@@ -39,7 +39,7 @@ def bundled(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("bundled")
     shutil.copytree(BUNDLED_CORPUS, root / "corpus")
-    settings = Settings(corpus_dir=root / "corpus", index_root=root / "index")
+    settings = Settings.from_env(corpus_dir=root / "corpus", index_root=root / "index")
     build_index(settings)
     return settings
 
