@@ -101,6 +101,8 @@ class Settings:
     upload_mb: float = _setting(20.0, "CAREQA_UPLOAD_MB", _positive, "largest upload in the app")
     parse_seconds: float = _setting(120.0, "CAREQA_PARSE_SECONDS", _positive, "time limit per parsed file")
     parse_memory_mb: float = _setting(2048.0, "CAREQA_PARSE_MEMORY_MB", _number(float, 64), "parser memory limit")
+    index_embedder: str = _setting("torch", "CAREQA_INDEX_EMBEDDER", _choice(("torch", "onnx")),
+                                   "what embeds passages at build time (questions always use onnx)")
     cache_dir: Path = _setting(_cache_home, "CAREQA_CACHE_DIR", Path, "folder for the model's ONNX export")
     store: str = _setting("faiss", "CAREQA_STORE", _choice(STORES), "where the index lives")
     vector_index: str = _setting("auto", "CAREQA_VECTOR_INDEX", _choice(VECTOR_INDEXES),

@@ -82,8 +82,13 @@ class OnnxEmbedder:
         self.name = str(folder)
 
     def encode(self, texts: list[str], progress: bool = False, batch_size: int = 32) -> np.ndarray:
-        parts = [self._batch(texts[i:i + batch_size]) for i in range(0, len(texts), batch_size)]
-        return np.concatenate(parts) if parts else np.zeros((0, self.dim), dtype="float32")
+        """Longest texts first, as sentence-transformers does, so a batch pads to similar lengths."""
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        out = np.zeros((len(texts), self.dim), dtype="float32")
+        for i in range(0, len(texts), batch_size):
+            rows = order[i:i + batch_size]
+            out[rows] = self._batch([texts[r] for r in rows])
+        return out
 
     def _batch(self, texts: list[str]) -> np.ndarray:
         encoded = self.tokenizer.encode_batch(texts)

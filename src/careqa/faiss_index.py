@@ -174,9 +174,9 @@ class FaissIndex(StoredIndex):
         scores = bm25_scores(self.bm25, question)
         rows = np.arange(len(scores)) if allowed is None else allowed
         scores = scores[rows]
-        top = np.argsort(-scores, kind="stable")[:k]
-        top = top[scores[top] > 0]
-        return rows[top], scores[top]
+        best = vectors.top(scores, k)
+        best = best[scores[best] > 0]
+        return rows[best], scores[best]
 
     def lexical_scores(self, question: str, rows: np.ndarray) -> np.ndarray:
         return bm25_scores(self.bm25, question, np.asarray(rows, dtype="int64"))

@@ -24,7 +24,7 @@ import numpy as np
 from .chunk import ENCODING, chunk_document, embedded_text
 from .clean import Heading
 from .config import Settings
-from .embed import Embedder, get_embedder
+from .embed import Embedder, get_embedder, get_query_embedder
 from .errors import CareqaError, DocumentError
 from .lexical import build_bm25
 from .load import Document, Skipped, corpus_files, load_corpus, meta_hash, over_limit, read_metadata
@@ -79,15 +79,19 @@ def package_versions() -> dict:
 
 
 def embed_texts(settings: Settings, texts: list[str], progress: Progress, stage: str) -> np.ndarray:
-    """Embeddings in batches, reporting progress after each batch."""
-    embedder = get_embedder(settings.model)
+    """Embeddings in batches, longest texts first (batches pad to similar lengths, as a single
+    sentence-transformers call would), reporting progress after each batch."""
+    embedder = get_query_embedder(settings.model, settings.cache_dir) if settings.index_embedder == "onnx" \
+        else get_embedder(settings.model)
     batch = 64
-    parts = []
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+    out = np.zeros((len(texts), embedder.dim), dtype="float32")
     progress(stage, 0, len(texts))
     for i in range(0, len(texts), batch):
-        parts.append(embedder.encode(texts[i:i + batch]))
+        rows = order[i:i + batch]
+        out[rows] = embedder.encode([texts[r] for r in rows])
         progress(stage, min(i + batch, len(texts)), len(texts))
-    return np.concatenate(parts) if parts else np.zeros((0, embedder.dim), dtype="float32")
+    return out
 
 
 @dataclass
@@ -153,11 +157,11 @@ def embed_parts(settings: Settings, parts: list[Part], progress: Progress, sente
     return embedded
 
 
-def write_version(settings: Settings, store: Store, parts: list[Part], skipped: list[Skipped],
-                  started: float, embedded: int) -> str:
-    """Write the parts as a new version and make it live (writer lock held); its name."""
+def version_manifest(settings: Settings, parts: list[Part], skipped: list[Skipped], started: float,
+                     embedded: int) -> dict:
+    """What a version records about how it was built and from which documents."""
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    manifest = {
+    return {
         "name": settings.index_name,
         "embedding_model": settings.model,
         "chunker": chunker_settings(settings),
@@ -172,6 +176,12 @@ def write_version(settings: Settings, store: Store, parts: list[Part], skipped: 
         "built_at": now,
         "build_seconds": round(time.time() - started, 2),
     }
+
+
+def write_version(settings: Settings, store: Store, parts: list[Part], skipped: list[Skipped],
+                  started: float, embedded: int) -> str:
+    """Write the parts as a new version and make it live (writer lock held); its name."""
+    manifest = version_manifest(settings, parts, skipped, started, embedded)
     lexical = build_bm25(t for p in parts for t in p.texts())
     return store.write(NewVersion(manifest, parts, lexical))
 
