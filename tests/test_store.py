@@ -100,7 +100,8 @@ def test_round_trip_build_load_search_filter_update_switch_verify(settings):
     assert verify_index(settings).problems == ["alpha.md: changed since it was indexed; run `careqa index update`"]
 
 
-def test_approximate_index_past_the_size_limit_is_recorded_and_finds_the_same(settings):
+def test_approximate_index_past_the_size_limit_is_recorded_and_finds_the_same(settings, monkeypatch):
+    from careqa import vectors
     from careqa.index import build_index
     from careqa.store import open_store
 
@@ -114,6 +115,10 @@ def test_approximate_index_past_the_size_limit_is_recorded_and_finds_the_same(se
                                                "ef_construction": 64, "ef_search": 128}
     for question in (GRANT, "discharge teams phone patients", "lunch club"):
         assert [p.chunk_id for p in search(approximate, question)] == [p.chunk_id for p in search(exact, question)]
+    monkeypatch.setattr(vectors, "GATHER_MAX", 0)  # filters searched through the graph, not gathered
+    for where in ({"docs": ["alpha"]}, {"section": "Funding"}):
+        assert [p.chunk_id for p in search(approximate, GRANT, **where)] == \
+            [p.chunk_id for p in search(exact, GRANT, **where)]
 
 
 def test_an_index_of_an_older_format_asks_for_a_rebuild_in_one_line(settings):

@@ -107,8 +107,9 @@ class Settings:
     store: str = _setting("faiss", "CAREQA_STORE", _choice(STORES), "where the index lives")
     vector_index: str = _setting("auto", "CAREQA_VECTOR_INDEX", _choice(VECTOR_INDEXES),
                                  "exact (flat) or approximate (hnsw) vector search; auto picks by size")
-    # measured: benchmarks/scale.py (exact search of 384-d vectors passes ~15 ms a question near 200k)
-    exact_max: int = _setting(200_000, "CAREQA_EXACT_MAX", _number(int, 0),
+    # measured: benchmarks/scale.py (exact search costs ~0.14 us a passage on one core, 1.6 ms at
+    # 10k and 14 ms at 100k; HNSW stays under 1 ms): exact while under ~7 ms a question
+    exact_max: int = _setting(50_000, "CAREQA_EXACT_MAX", _number(int, 0),
                               "passages up to which auto uses exact search")
     # measured: benchmarks/scale.py (M 32 keeps recall@10 >= 0.95 at 1M with a graph of ~0.3 GB)
     hnsw_m: int = _setting(32, "CAREQA_HNSW_M", _number(int, 4, 128), "HNSW links per vector")

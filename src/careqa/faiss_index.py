@@ -22,72 +22,47 @@ TEXT_CACHE = 16  # documents whose text a process keeps decoded: those of the la
 META = ("doc_id", "path", "title", "publisher", "date", "kind", "url", "short", "sha256")
 
 
-class DocumentTable(Mapping):
-    """Documents' metadata by doc_id, read from SQLite on demand (no text), in index order."""
+class DocumentDB:
+    """documents.sqlite of one version, read-only: one connection per thread, small caches."""
 
-    def __init__(self, owner: "FaissIndex"):
-        self.owner = owner
-
-    def __getitem__(self, doc_id: str) -> dict:
-        return dict(self.owner.record(doc_id)[0])
-
-    def __iter__(self):
-        return iter(self.owner.doc_ids)
-
-    def __len__(self) -> int:
-        return len(self.owner.doc_ids)
-
-    def __contains__(self, doc_id) -> bool:
-        return doc_id in self.owner.doc_numbers
-
-    def items(self):
-        rows = self.owner.sql(f"SELECT {', '.join(META)} FROM documents ORDER BY rowid")
-        return [(r[0], dict(zip(META, r))) for r in rows]
-
-
-class FaissIndex(StoredIndex):
-    """One version folder, opened read-only."""
-
-    def __init__(self, path: Path, manifest: dict, ef_search: int | None = None):
-        self.path, self.manifest, self.ef_search = path, manifest, ef_search
+    def __init__(self, path: Path):
+        self.uri = f"{path.as_uri()}?mode=ro&immutable=1"
         self._local = threading.local()
-        self.table = np.load(path / "passages.npy", mmap_mode="r")
-        self.index = vectors.read(path / "vectors.faiss")
-        self.params = manifest["vectors"]
-        self.spans = self.codes = None
-        if manifest["sentences"]:
-            self.spans = np.load(path / "sentences.npy", mmap_mode="r")
-            self.codes = np.load(path / "sentence_vectors.npy", mmap_mode="r")
         self.full_text = lru_cache(maxsize=TEXT_CACHE)(self._full_text)
         self.record = lru_cache(maxsize=4096)(self._record)
         self.section_path = lru_cache(maxsize=65536)(self._section_path)
 
-    # --- SQLite, one read-only connection per thread ---------------------------------------
     def sql(self, query: str, args: tuple = ()) -> list[tuple]:
         db = getattr(self._local, "db", None)
         if db is None:
-            uri = f"{(self.path / 'documents.sqlite').as_uri()}?mode=ro&immutable=1"
-            db = self._local.db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            db = self._local.db = sqlite3.connect(self.uri, uri=True)
         return db.execute(query, args).fetchall()
 
-    def _record(self, doc_id: str) -> tuple[dict, tuple[int, int, int, int]]:
-        rows = self.sql(f"SELECT {', '.join(META)}, abbreviations, passage_from, passage_to, sentence_from, "
-                        "sentence_to FROM documents WHERE doc_id = ?", (doc_id,))
+    def _one(self, query: str, doc_id: str) -> tuple:
+        rows = self.sql(query, (doc_id,))
         if not rows:
             raise KeyError(doc_id)
-        r = rows[0]
+        return rows[0]
+
+    def _record(self, doc_id: str) -> tuple[dict, tuple[int, int, int, int]]:
+        """(metadata, (passage_from, passage_to, sentence_from, sentence_to)) of a document."""
+        r = self._one(f"SELECT {', '.join(META)}, abbreviations, passage_from, passage_to, sentence_from, "
+                      "sentence_to FROM documents WHERE doc_id = ?", doc_id)
         meta = dict(zip(META, r)) | {"abbreviations": json.loads(r[len(META)] or "{}")}
         return meta, tuple(int(x) for x in r[len(META) + 1:])
 
     def _full_text(self, doc_id: str) -> str:
-        rows = self.sql("SELECT text FROM documents WHERE doc_id = ?", (doc_id,))
-        if not rows:
-            raise KeyError(doc_id)
-        return rows[0][0]
+        return self._one("SELECT text FROM documents WHERE doc_id = ?", doc_id)[0]
 
     def _section_path(self, number: int) -> str:
         rows = self.sql("SELECT path FROM sections WHERE id = ?", (int(number),))
         return rows[0][0] if rows else ""
+
+    def document(self, doc_id: str) -> dict:
+        r = self._one(f"SELECT {', '.join(META)}, headings, abbreviations, text FROM documents "
+                      "WHERE doc_id = ?", doc_id)
+        return dict(zip(META, r)) | {"headings": json.loads(r[-3]), "abbreviations": json.loads(r[-2]),
+                                     "text": r[-1]}
 
     @cached_property
     def doc_ids(self) -> list[str]:
@@ -96,6 +71,48 @@ class FaissIndex(StoredIndex):
     @cached_property
     def doc_numbers(self) -> dict[str, int]:
         return {d: i for i, d in enumerate(self.doc_ids)}
+
+    def sections_containing(self, needle: str) -> list[int]:
+        """Ids of the section paths containing `needle`, case-insensitively (Unicode-aware)."""
+        return [i for i, path in self.sql("SELECT id, path FROM sections") if needle.lower() in path.lower()]
+
+
+class DocumentTable(Mapping):
+    """Documents' metadata by doc_id, read from SQLite on demand (no text), in index order."""
+
+    def __init__(self, db: DocumentDB):
+        self.db = db
+
+    def __getitem__(self, doc_id: str) -> dict:
+        return dict(self.db.record(doc_id)[0])
+
+    def __iter__(self):
+        return iter(self.db.doc_ids)
+
+    def __len__(self) -> int:
+        return len(self.db.doc_ids)
+
+    def __contains__(self, doc_id) -> bool:
+        return doc_id in self.db.doc_numbers
+
+    def items(self):
+        rows = self.db.sql(f"SELECT {', '.join(META)} FROM documents ORDER BY rowid")
+        return [(r[0], dict(zip(META, r))) for r in rows]
+
+
+class FaissIndex(StoredIndex):
+    """One version folder, opened read-only."""
+
+    def __init__(self, path: Path, manifest: dict, ef_search: int | None = None):
+        self.path, self.manifest, self.ef_search = path, manifest, ef_search
+        self.db = DocumentDB(path / "documents.sqlite")
+        self.table = np.load(path / "passages.npy", mmap_mode="r")
+        self.index = vectors.read(path / "vectors.faiss")
+        self.params = manifest["vectors"]
+        self.spans = self.codes = None
+        if manifest["sentences"]:
+            self.spans = np.load(path / "sentences.npy", mmap_mode="r")
+            self.codes = np.load(path / "sentence_vectors.npy", mmap_mode="r")
 
     @cached_property
     def bm25(self) -> BM25:
@@ -110,17 +127,17 @@ class FaissIndex(StoredIndex):
     # --- what answers read -----------------------------------------------------------------
     @property
     def documents(self) -> Mapping[str, dict]:
-        return DocumentTable(self)
+        return DocumentTable(self.db)
 
     @cached_property
     def abbreviations(self) -> dict[str, str]:
-        return dict(self.sql("SELECT short, long FROM abbreviations ORDER BY rowid"))
+        return dict(self.db.sql("SELECT short, long FROM abbreviations ORDER BY rowid"))
 
     def text(self, doc_id: str, start: int = 0, end: int | None = None) -> str:
-        return self.full_text(doc_id)[start:end]
+        return self.db.full_text(doc_id)[start:end]
 
     def sentences(self, doc_id: str, start: int, end: int) -> tuple[np.ndarray, np.ndarray]:
-        lo, hi = self.record(doc_id)[1][2:]
+        lo, hi = self.db.record(doc_id)[1][2:]
         if self.spans is None or lo == hi:
             return np.zeros((0, 2), "int64"), np.zeros((0, self.manifest["dimension"]), "float32")
         spans = np.asarray(self.spans[lo:hi])
@@ -134,33 +151,23 @@ class FaissIndex(StoredIndex):
         return document_frequency(self.bm25, term)
 
     def document(self, doc_id: str) -> dict:
-        rows = self.sql(f"SELECT {', '.join(META)}, headings, abbreviations, text FROM documents "
-                        "WHERE doc_id = ?", (doc_id,))
-        if not rows:
-            raise KeyError(doc_id)
-        r = rows[0]
-        return dict(zip(META, r)) | {"headings": json.loads(r[-3]), "abbreviations": json.loads(r[-2]),
-                                     "text": r[-1]}
+        return self.db.document(doc_id)
 
     def sections(self) -> list[tuple[str, int]]:
         numbers = np.asarray(self.table["section"])
         found, first, counts = np.unique(numbers, return_index=True, return_counts=True)
         order = np.argsort(first, kind="stable")
-        out = [(self.section_path(found[i]), int(counts[i])) for i in order]
+        out = [(self.db.section_path(found[i]), int(counts[i])) for i in order]
         return [(path, n) for path, n in out if path]
 
     # --- what retrieval reads --------------------------------------------------------------
     def select(self, doc_ids: set[str] | None, section: str | None) -> np.ndarray | None:
         rows = None
         if doc_ids is not None:
-            ranges = sorted(self.record(d)[1][:2] for d in doc_ids)
+            ranges = sorted(self.db.record(d)[1][:2] for d in doc_ids)
             rows = np.concatenate([np.arange(a, b) for a, b in ranges] or [np.zeros(0, "int64")])
         if section:
-            needle = section.lower()
-            paths = self.sql("SELECT id, path FROM sections")
-            wanted = [i for i, path in paths if needle in path.lower()]
-            numbers = np.asarray(self.table["section"])
-            hit = np.flatnonzero(np.isin(numbers, wanted))
+            hit = np.flatnonzero(np.isin(np.asarray(self.table["section"]), self.db.sections_containing(section)))
             rows = hit if rows is None else np.intersect1d(rows, hit)
         return None if rows is None else rows.astype("int64")
 
@@ -185,14 +192,14 @@ class FaissIndex(StoredIndex):
         out = []
         for row in rows:
             doc, section, start, end, tokens = self.table[int(row)].tolist()
-            doc_id = self.doc_ids[doc]
-            first = self.record(doc_id)[1][0]
-            out.append(Chunk(f"{doc_id}#{int(row) - first}", doc_id, self.section_path(section), start, end,
+            doc_id = self.db.doc_ids[doc]
+            first = self.db.record(doc_id)[1][0]
+            out.append(Chunk(f"{doc_id}#{int(row) - first}", doc_id, self.db.section_path(section), start, end,
                              self.text(doc_id, start, end), tokens))
         return out
 
     def contents(self, doc_id: str) -> DocumentContents:
-        p_from, p_to, s_from, s_to = self.record(doc_id)[1]
+        p_from, p_to, s_from, s_to = self.db.record(doc_id)[1]
         rows = np.arange(p_from, p_to)
         sentences = sentence_vectors = None
         if self.spans is not None:

@@ -110,7 +110,7 @@ def check_parts(stored: FaissIndex) -> list[str]:
     if stored.codes is not None and stored.codes.shape[1] != stored.index.d:
         problems.append(f"sentence vectors have dimension {stored.codes.shape[1]}, passages {stored.index.d}")
     listed = {e["doc_id"]: e for e in m.get("documents", {}).values()}
-    rows = stored.sql("SELECT doc_id, length(text), passage_from, passage_to, sentence_from, sentence_to "
+    rows = stored.db.sql("SELECT doc_id, length(text), passage_from, passage_to, sentence_from, sentence_to "
                       "FROM documents ORDER BY rowid")
     if set(listed) != {r[0] for r in rows}:
         extra, missing = {r[0] for r in rows} - set(listed), set(listed) - {r[0] for r in rows}
