@@ -276,10 +276,15 @@ def disk_gb(folder: Path) -> float:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e9
 
 
-def run_size(pool: dict, size: int, work: Path, count: int) -> dict:
+def run_size(pool: dict, size: int, work: Path, count: int, reuse: bool) -> dict:
     index_root = work / f"index-{size}"
-    shutil.rmtree(index_root, ignore_errors=True)
-    seconds = build(pool, size, index_root)
+    record = work / f"build-{size}.json"
+    if reuse and record.exists():
+        seconds = json.loads(record.read_text())["seconds"]
+    else:
+        shutil.rmtree(index_root, ignore_errors=True)
+        seconds = build(pool, size, index_root)
+        record.write_text(json.dumps({"seconds": seconds}))
     served = subprocess.run([sys.executable, __file__, "--serve", str(index_root), "--questions", str(count)],
                             capture_output=True, text=True, check=True, env={**os.environ, "CAREQA_QUIET": "1"})
     row = {"size": size, "build_s": seconds, "disk_gb": disk_gb(index_root), **json.loads(served.stdout)}
@@ -298,6 +303,7 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     ap.add_argument("--work", type=Path, help="folder for the collections (default: a temporary one)")
     ap.add_argument("--questions", type=int, default=200, help="questions asked per size")
+    ap.add_argument("--reuse", action="store_true", help="measure collections already built in --work")
     ap.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.serve:
@@ -317,7 +323,7 @@ def main() -> None:
     print(f"{'passages':>9} {'index':>6} {'build':>10} {'disk':>10} {'serve RSS':>11} {'peak':>11} "
           f"{'ask p50':>7} {'p95':>10} {'flat':>8} {'hnsw':>10} {'recall':>7} {'chosen':>7}")
     for size in args.sizes:
-        print_row(run_size(pool, size, work, args.questions))
+        print_row(run_size(pool, size, work, args.questions, args.reuse))
     if not args.work:
         shutil.rmtree(work, ignore_errors=True)
 

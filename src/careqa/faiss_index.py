@@ -1,9 +1,11 @@
-"""One version of the FAISS store, opened for reading (format: store.py). Arrays are
-memory-mapped and documents read from SQLite on demand, so a serving process holds only what its
-questions touch, at any collection size."""
+"""One version of the FAISS store, opened for reading (format: store.py). The vector index and
+the passage table are memory-mapped, the sentence table, sentence vectors and BM25 postings are
+read by row range, and documents come from SQLite on demand, so a serving process holds only what
+its questions touch, at any collection size."""
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Mapping
@@ -20,6 +22,35 @@ from .store import DocumentContents, StoredIndex
 
 TEXT_CACHE = 16  # documents whose text a process keeps decoded: those of the last few answers
 META = ("doc_id", "path", "title", "publisher", "date", "kind", "url", "short", "sha256")
+
+
+class DiskArray:
+    """A .npy file read by row ranges with pread: nothing of it is mapped into the process, so a
+    serving process's memory does not grow with what it has read (the page cache keeps it)."""
+
+    def __init__(self, path: Path):
+        with open(path, "rb") as fh:
+            major, _ = np.lib.format.read_magic(fh)
+            read = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+            self.shape, fortran, self.dtype = read(fh)
+            self.offset = fh.tell()
+        if fortran:
+            raise ValueError(f"{path.name} is not in row order")
+        self.row_bytes = int(np.prod(self.shape[1:], dtype="int64")) * self.dtype.itemsize
+        self.fd = os.open(path, os.O_RDONLY)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, rows: slice) -> np.ndarray:
+        start, stop, _ = rows.indices(self.shape[0])
+        count = max(stop - start, 0)
+        data = os.pread(self.fd, count * self.row_bytes, self.offset + start * self.row_bytes) if count else b""
+        return np.frombuffer(data, dtype=self.dtype).reshape((count, *self.shape[1:]))
+
+    def __del__(self):
+        if getattr(self, "fd", None) is not None:
+            os.close(self.fd)
 
 
 class DocumentDB:
@@ -111,14 +142,14 @@ class FaissIndex(StoredIndex):
         self.params = manifest["vectors"]
         self.spans = self.codes = None
         if manifest["sentences"]:
-            self.spans = np.load(path / "sentences.npy", mmap_mode="r")
-            self.codes = np.load(path / "sentence_vectors.npy", mmap_mode="r")
+            self.spans = DiskArray(path / "sentences.npy")
+            self.codes = DiskArray(path / "sentence_vectors.npy")
 
     @cached_property
     def bm25(self) -> BM25:
         vocab = json.loads((self.path / "bm25_vocab.json").read_text(encoding="utf-8"))
-        arrays = {n: np.load(self.path / f"bm25_{n}.npy", mmap_mode="r") for n in ("indptr", "indices", "data")}
-        return BM25(vocab, arrays["indptr"], arrays["indices"], arrays["data"], self.num_chunks)
+        return BM25(vocab, np.load(self.path / "bm25_indptr.npy"), DiskArray(self.path / "bm25_indices.npy"),
+                    DiskArray(self.path / "bm25_data.npy"), self.num_chunks)
 
     @property
     def version(self) -> str:
@@ -140,12 +171,12 @@ class FaissIndex(StoredIndex):
         lo, hi = self.db.record(doc_id)[1][2:]
         if self.spans is None or lo == hi:
             return np.zeros((0, 2), "int64"), np.zeros((0, self.manifest["dimension"]), "float32")
-        spans = np.asarray(self.spans[lo:hi])
-        a = lo + int(np.searchsorted(spans[:, 0], start))
-        b = lo + int(np.searchsorted(spans[:, 0], end, side="right"))
-        spans = np.asarray(self.spans[a:b])
+        spans = self.spans[lo:hi]
+        a = int(np.searchsorted(spans[:, 0], start))
+        b = int(np.searchsorted(spans[:, 0], end, side="right"))
+        spans = spans[a:b]
         inside = spans[:, 1] <= end
-        return spans[inside], np.asarray(self.codes[a:b][inside], dtype="float32")
+        return spans[inside], self.codes[lo + a:lo + b][inside].astype("float32")
 
     def doc_frequency(self, term: str) -> int:
         return document_frequency(self.bm25, term)
@@ -203,7 +234,7 @@ class FaissIndex(StoredIndex):
         rows = np.arange(p_from, p_to)
         sentences = sentence_vectors = None
         if self.spans is not None:
-            sentences = np.array(self.spans[s_from:s_to])
-            sentence_vectors = np.asarray(self.codes[s_from:s_to], dtype="float32")
+            sentences = self.spans[s_from:s_to].copy()
+            sentence_vectors = self.codes[s_from:s_to].astype("float32")
         return DocumentContents(self.document(doc_id), self.passages(rows), vectors.gather(self.index, rows),
                                 sentences, sentence_vectors)

@@ -127,7 +127,7 @@ def check_parts(stored: FaissIndex) -> list[str]:
                           or (mine["end"] > length).any() or (mine["start"] >= mine["end"]).any()):
             problems.append(f"{doc_id}: some chunks do not match the document's text")
         if stored.spans is not None and s_to > s_from:
-            spans = np.asarray(stored.spans[s_from:s_to])
+            spans = stored.spans[s_from:s_to]
             if (spans[:, 0] < 0).any() or (spans[:, 1] > length).any() or (spans[:, 0] >= spans[:, 1]).any():
                 problems.append(f"{doc_id}: the sentence table points outside the document")
         passage, sentence = p_to, s_to
