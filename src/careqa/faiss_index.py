@@ -210,11 +210,9 @@ class FaissIndex(StoredIndex):
 
     def lexical(self, question: str, k: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         scores = bm25_scores(self.bm25, question)
-        rows = np.arange(len(scores)) if allowed is None else allowed
-        scores = scores[rows]
-        best = vectors.top(scores, k)
-        best = best[scores[best] > 0]
-        return rows[best], scores[best]
+        rows = np.flatnonzero(scores) if allowed is None else allowed[np.flatnonzero(scores[allowed])]
+        best = vectors.top(scores[rows], k)
+        return rows[best], scores[rows][best]
 
     def lexical_scores(self, question: str, rows: np.ndarray) -> np.ndarray:
         return bm25_scores(self.bm25, question, np.asarray(rows, dtype="int64"))
