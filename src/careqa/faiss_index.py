@@ -37,20 +37,24 @@ class DiskArray:
         if fortran:
             raise ValueError(f"{path.name} is not in row order")
         self.row_bytes = int(np.prod(self.shape[1:], dtype="int64")) * self.dtype.itemsize
-        self.fd = os.open(path, os.O_RDONLY)
+        self.file = open(path, "rb", buffering=0)
+        self.lock = threading.Lock()  # where os.pread is missing (Windows), seek + read take turns
 
     def __len__(self) -> int:
         return self.shape[0]
 
+    def _read(self, size: int, offset: int) -> bytes:
+        if hasattr(os, "pread"):
+            return os.pread(self.file.fileno(), size, offset)
+        with self.lock:
+            self.file.seek(offset)
+            return self.file.read(size)
+
     def __getitem__(self, rows: slice) -> np.ndarray:
         start, stop, _ = rows.indices(self.shape[0])
         count = max(stop - start, 0)
-        data = os.pread(self.fd, count * self.row_bytes, self.offset + start * self.row_bytes) if count else b""
+        data = self._read(count * self.row_bytes, self.offset + start * self.row_bytes) if count else b""
         return np.frombuffer(data, dtype=self.dtype).reshape((count, *self.shape[1:]))
-
-    def __del__(self):
-        if getattr(self, "fd", None) is not None:
-            os.close(self.fd)
 
 
 class DocumentDB:
