@@ -7,11 +7,10 @@ reused, not embedded again. These tests are about moving data, not answer qualit
 deterministic `hash:64` embedder (embed.HashEmbedder), so no model is loaded.
 
 Run as a script (`python tests/test_lifecycle.py serve-kills`) this file is the kill driver: for
-each request it forks a child that runs an update and SIGKILLs itself
-at its Nth step (a function call in careqa's index/store/load code or an os/io/faiss call). A
-calibration run lists the steps; 15 kill moments are spread evenly over them and 5 sit on the
-commit points: before and after the rename of the new folder, before and after the CURRENT switch,
-and in the middle of pruning the oldest version.
+each request it forks a child that runs an update and SIGKILLs itself at its Nth step (a call in
+careqa's index/store/load code or an os/io/faiss/sqlite call). A calibration run lists the steps;
+15 kill moments are spread evenly over them and 5 sit on the commit points: before and after the
+rename of the new folder, before and after the CURRENT switch, and in the middle of pruning.
 """
 from __future__ import annotations
 
@@ -71,8 +70,7 @@ def states(tmp_path_factory):
 
 
 def copy_index(states, dest: Path) -> Path:
-    shutil.copytree(states.base, dest)
-    return dest
+    return shutil.copytree(states.base, dest)
 
 
 def settings_for(corpus: Path, index_root: Path, **kw):
@@ -81,17 +79,10 @@ def settings_for(corpus: Path, index_root: Path, **kw):
     return Settings(corpus_dir=corpus, index_root=index_root, **{"model": MODEL, **kw})
 
 
-def answer(settings, question: str):
+def assistant(settings):
     from careqa.assistant import Assistant
 
-    return Assistant(settings).ask(question)
-
-
-def search(settings, question: str):
-    """The passages retrieved for a question (the hash embedder gives no answer quality to test)."""
-    from careqa.assistant import Assistant
-
-    return Assistant(settings).search(question)
+    return Assistant(settings)
 
 
 def versions(settings) -> list[str]:
@@ -126,11 +117,11 @@ def test_update_embeds_only_changes_and_answers_from_them(states, tmp_path):
     from careqa.verify import verify_index
 
     settings = settings_for(states.b, copy_index(states, tmp_path / "index"))
-    before = answer(settings, ALLOWANCE)
+    before = assistant(settings).ask(ALLOWANCE)
     report = update_index(settings)
     assert report.summary().splitlines()[0].startswith(
         "1 added, 1 changed, 1 removed, 1 unchanged; 2 chunks embedded; 3 documents")
-    assert "75 pounds" in answer(settings, ALLOWANCE).text and "40 pounds" in before.text
+    assert "75 pounds" in assistant(settings).ask(ALLOWANCE).text and "40 pounds" in before.text
     assert verify_index(settings).problems == []
     again = update_index(settings)
     assert again.up_to_date and again.embedded == 0 and again.version == report.version
@@ -246,7 +237,7 @@ def test_sigkill_at_20_moments_leaves_a_whole_index(states, killer, tmp_path):
         landed[state] += 1
         live = settings_for(states.a if state == "A" else states.b, root)
         assert verify_index(live).problems == [], where
-        assert any(FINED in p.text for p in search(live, NORWAY)), where
+        assert any(FINED in p.text for p in assistant(live).search(NORWAY)), where
         settings = settings_for(states.b, root)
         update_index(settings)
         assert verify_index(settings).problems == []
@@ -255,15 +246,12 @@ def test_sigkill_at_20_moments_leaves_a_whole_index(states, killer, tmp_path):
 
 
 def test_failed_write_leaves_previous_version_serving(states, tmp_path, monkeypatch):
-    from careqa import store
+    from careqa import faiss_write, store
     from careqa.errors import IndexWriteError
     from careqa.index import update_index
 
     settings = settings_for(states.b, copy_index(states, tmp_path / "index"))
-    from careqa import faiss_write
-
-    live = store.current_version(settings.index_dir)
-    real = faiss_write.write_bm25
+    live, real = store.current_version(settings.index_dir), faiss_write.write_bm25
 
     def disk_full(folder, bm25):
         (folder / "bm25_vocab.json").write_text("{")
@@ -275,7 +263,7 @@ def test_failed_write_leaves_previous_version_serving(states, tmp_path, monkeypa
         update_index(settings)
     assert store.current_version(settings.index_dir) == live
     assert not list(settings.index_dir.glob("tmp-*"))
-    assert "40 pounds" in answer(settings, ALLOWANCE).text
+    assert "40 pounds" in assistant(settings).ask(ALLOWANCE).text
     monkeypatch.setattr(faiss_write, "write_bm25", real)
     assert update_index(settings).changed == ["alpha.txt"]
 
