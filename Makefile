@@ -8,10 +8,13 @@ export GRADIO_ANALYTICS_ENABLED := False
 .PHONY: run test install index bench clean
 
 # torch is pinned and installed first: that pin is the CPU wheel; an unpinned torch pulls CUDA.
+# The model's ONNX export (questions are embedded with it, without torch) is made here, locally,
+# into the user's cache (CAREQA_CACHE_DIR); if it fails, the first index build or question makes it.
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PIP) install -q torch==2.13.0
 	$(PIP) install -q -e .
+	$(PY) -m careqa.onnx_export || echo "note: the ONNX export will be made at the first index build"
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
@@ -31,6 +34,7 @@ test: $(VENV)/.installed-test
 
 bench: index
 	$(PY) benchmarks/latency.py
+	$(PY) benchmarks/embed.py
 	$(PY) benchmarks/update.py
 	$(PY) benchmarks/ui_latency.py
 

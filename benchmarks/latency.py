@@ -1,14 +1,18 @@
-"""Question latency on the bundled corpus: warm retrieval + answer (p50, p95) and a cold `careqa ask`.
+"""Question latency on the bundled corpus: warm `Assistant.ask` (p50, p95) and cold commands.
 
     python benchmarks/latency.py [--runs 5]
 
-Uses the index in ./index (run `careqa index build` first). Warm figures time `Assistant.ask`
-over the question set after one warm-up question; cold is the wall time of a new process.
+Uses the index in ./index (run `careqa index build` first: it also makes the model's ONNX
+export). Warm figures time `Assistant.ask` (question embedding + retrieval + answer) over the
+question set after one warm-up question. Cold figures are the median wall time of --runs new
+processes each: `python -c "import careqa"` (the interpreter's own start), `careqa index status`
+and `careqa ask "How does Norway incentivise discharge coordination?"`, measured in the same run.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -21,15 +25,27 @@ QUESTIONS = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / 
 NORWAY = "How does Norway incentivise discharge coordination?"
 
 
+def cold(argv: list[str], runs: int) -> tuple[float, str]:
+    """Median wall time of `runs` new processes and the last one's output."""
+    times, out = [], ""
+    for _ in range(runs):
+        started = time.perf_counter()
+        done = subprocess.run(argv, check=True, capture_output=True, text=True,
+                              env={**os.environ, "CAREQA_QUIET": "1"})
+        times.append(time.perf_counter() - started)
+        out = done.stdout
+    return statistics.median(times), out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--questions", type=Path, default=QUESTIONS)
-    ap.add_argument("--runs", type=int, default=5, help="passes over the question set")
+    ap.add_argument("--runs", type=int, default=5, help="passes over the question set; new processes per command")
     args = ap.parse_args()
     questions = [json.loads(line)["question"] for line in args.questions.open() if line.strip()] \
         if args.questions.exists() else [NORWAY]
     assistant = Assistant()
-    assistant.ask(NORWAY)
+    expected = assistant.ask(NORWAY).text
     times = []
     for _ in range(args.runs):
         for q in questions:
@@ -38,11 +54,16 @@ def main() -> None:
             times.append(1000 * (time.perf_counter() - started))
     times.sort()
     p95 = times[min(len(times) - 1, int(0.95 * len(times)))]
-    print(f"warm ask (retrieval + answer), {len(times)} questions: "
+    print(f"warm ask (embedding + retrieval + answer), {len(times)} questions: "
           f"p50 {statistics.median(times):.1f} ms, p95 {p95:.1f} ms")
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "careqa", "ask", NORWAY], check=True, capture_output=True)
-    print(f"cold `careqa ask` (new process, model load included): {time.perf_counter() - started:.2f} s")
+    careqa = [sys.executable, "-m", "careqa"]
+    python_s, _ = cold([sys.executable, "-c", "import careqa"], args.runs)
+    status_s, _ = cold(careqa + ["index", "status"], args.runs)
+    ask_s, out = cold(careqa + ["ask", "--json", NORWAY], args.runs)
+    same = json.loads(out)["answer"] == expected
+    print(f"cold, median of {args.runs} new processes: python -c 'import careqa' {python_s:.2f} s, "
+          f"careqa index status {status_s:.2f} s, careqa ask {ask_s:.2f} s "
+          f"(answer {'identical to' if same else 'DIFFERENT from'} the warm one)")
 
 
 if __name__ == "__main__":

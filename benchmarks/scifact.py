@@ -3,7 +3,8 @@
     python benchmarks/scifact.py ../shared/benchmarks/scifact [--keep-index DIR]
 
 Each abstract becomes a Document (title + text) and goes through careqa's own chunker, embedder,
-BM25 and fusion with the default settings; a document's rank is its best passage's. All three
+BM25 and fusion with the default settings (CAREQA_INDEX_EMBEDDER=onnx embeds with the ONNX
+export instead of torch); a document's rank is its best passage's. All three
 figures come from the same index in the same run. Embedding 5,183 abstracts takes ~5-8 minutes
 on 2 CPU cores; --keep-index reuses a built index on the next run.
 """
@@ -17,12 +18,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from careqa import store
 from careqa.config import Settings
-from careqa.embed import get_embedder
+from careqa.embed import get_embedder, get_query_embedder
 from careqa.index import build_from_documents
 from careqa.load import Document
 from careqa.retrieve import Searcher
+from careqa.store import open_store
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -57,8 +58,9 @@ def main() -> None:
             qrels.setdefault(qid, set()).add(did)
 
     root = args.keep_index or Path(tempfile.mkdtemp(prefix="careqa-scifact-"))
-    settings = Settings(corpus_dir=root / "corpus", index_root=root, index_name="scifact")
-    if store.current_version(settings.index_dir) is None:
+    settings = Settings.from_env(corpus_dir=root / "corpus", index_root=root, index_name="scifact")
+    store = open_store(settings)
+    if store.current() is None:
         docs = [Document(doc_id=d["_id"], path=d["_id"], title=d["title"] or d["_id"], text=d["text"],
                          headings=[], sha256="") for d in corpus if d["text"].strip()]
         started = time.time()
@@ -66,12 +68,14 @@ def main() -> None:
                                       progress=lambda s, done, total: print(f"\r{s}: {done}/{total}", end="", file=sys.stderr))
         print(f"\nbuilt {report.chunks} passages from {report.documents} abstracts in {time.time() - started:.0f} s",
               file=sys.stderr)
-    stored = store.load_version(store.live_dir(settings.index_dir))
-    embedder = get_embedder(settings.model)
+    stored = store.load()
+    embedder = get_query_embedder(settings.model, settings.cache_dir) if settings.index_embedder == "onnx" \
+        else get_embedder(settings.model)
     qids = [q for q in qrels if q in queries]
     vectors = embedder.encode([queries[q] for q in qids])
     methods = {"bm25": "bm25", "dense": "dense", "hybrid (careqa default)": settings.fusion}
-    print(f"SciFact test: {len(qids)} queries, {len(corpus)} abstracts, {len(stored.chunks)} passages")
+    print(f"SciFact test: {len(qids)} queries, {len(corpus)} abstracts, {stored.num_chunks} passages "
+          f"(passages and questions embedded with {settings.index_embedder})")
     for name, method in methods.items():
         searcher = Searcher(stored, method, settings.fusion_weight)
         scores = [ndcg_at_10(doc_ranking(searcher.search(v, queries[q], k=100)), qrels[q])

@@ -14,6 +14,14 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("CAREQA_QUIET", "1")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def model_cache(tmp_path_factory):
+    """One cache folder per test session: the model's ONNX export is made once, not in ~/.cache."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CAREQA_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def isolated_paths(tmp_path, monkeypatch):
     """No test reads or writes the project's own corpus/ or index/ by accident."""
@@ -31,7 +39,7 @@ def bundled(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("bundled")
     shutil.copytree(BUNDLED_CORPUS, root / "corpus")
-    settings = Settings(corpus_dir=root / "corpus", index_root=root / "index")
+    settings = Settings.from_env(corpus_dir=root / "corpus", index_root=root / "index")
     build_index(settings)
     return settings
 

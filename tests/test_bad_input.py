@@ -3,7 +3,8 @@
 Decisions pinned here: Latin-1 (read as Windows-1252) and UTF-16 are valid text and are indexed.
 A file that is mostly UTF-8 with a broken byte is refused with the line and byte: guessing another
 encoding would turn its real accents into mojibake, and replacing the byte would put characters
-the author never wrote into verbatim quotes.
+the author never wrote into verbatim quotes. These tests are about reading files, not answer
+quality: they use the deterministic `hash:64` embedder, so no model is loaded.
 """
 from __future__ import annotations
 
@@ -98,6 +99,7 @@ def bad_corpus(tmp_path, monkeypatch) -> Path:
     for name, data in {**GOOD, **BAD}.items():
         (corpus / name).write_bytes(data)
     monkeypatch.setenv("CAREQA_MAX_FILE_MB", str(MAX_MB))
+    monkeypatch.setenv("CAREQA_MODEL", "hash:64")  # about reading files, not answer quality
     return corpus
 
 

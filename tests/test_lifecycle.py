@@ -2,15 +2,15 @@
 
 Two corpus states share the Commonwealth Fund document (the Norway question's source):
 A = commonwealth + alpha (allowance 40 pounds) + beta; B = commonwealth + alpha (75 pounds) + gamma.
-The index of A is made by updating a copy of the session's bundled index, so the commonwealth
-vectors are reused, not embedded again.
+The index of A is made by updating an index of the bundled corpus, so the commonwealth vectors are
+reused, not embedded again. These tests are about moving data, not answer quality: they use the
+deterministic `hash:64` embedder (embed.HashEmbedder), so no model is loaded.
 
-Run as a script (`python tests/test_lifecycle.py serve-kills`) this file is the kill driver: it
-loads the model once, then for each request forks a child that runs an update and SIGKILLs itself
-at its Nth step (a function call in careqa's index/store/load code or an os/io/faiss call). A
-calibration run lists the steps; 15 kill moments are spread evenly over them and 5 sit on the
-commit points: before and after the rename of the new folder, before and after the CURRENT switch,
-and in the middle of pruning the oldest version.
+Run as a script (`python tests/test_lifecycle.py serve-kills`) this file is the kill driver: for
+each request it forks a child that runs an update and SIGKILLs itself at its Nth step (a call in
+careqa's index/store/load code or an os/io/faiss/sqlite call). A calibration run lists the steps;
+15 kill moments are spread evenly over them and 5 sit on the commit points: before and after the
+rename of the new folder, before and after the CURRENT switch, and in the middle of pruning.
 """
 from __future__ import annotations
 
@@ -38,8 +38,10 @@ ALPHA = ("The Aldermoor carers allowance is {} pounds a week.\n\n"
          "It is paid by the county council to unpaid carers who look after a relative at home.\n")
 BETA = "Beta notes: the district runs a weekly lunch club for older residents.\n"
 GAMMA = "Gamma notes: respite breaks give unpaid carers a rest of up to two weeks a year.\n"
-STEP_MODULES = ("careqa.index", "careqa.store", "careqa.load", "careqa.formats", "shutil")
-STEP_CALLS = ("posix", "io", "faiss._swigfaiss")
+MODEL = "hash:64"
+STEP_MODULES = ("careqa.index", "careqa.store", "careqa.faiss_store", "careqa.faiss_write", "careqa.folders",
+                "careqa.load", "careqa.formats", "shutil")
+STEP_CALLS = ("posix", "io", "faiss._swigfaiss", "_sqlite3")
 
 
 def write_corpus(folder: Path, files: dict[str, str]) -> Path:
@@ -52,35 +54,35 @@ def write_corpus(folder: Path, files: dict[str, str]) -> Path:
 
 
 @pytest.fixture(scope="module")
-def states(bundled, tmp_path_factory):
+def states(tmp_path_factory):
     """Corpus folders A and B, and an index of A (two versions: bundled, then A) to copy per test."""
-    from careqa.config import Settings
-    from careqa.index import update_index
+    from careqa.index import build_index, update_index
 
     root = tmp_path_factory.mktemp("lifecycle")
     a = write_corpus(root / "A", {"alpha.txt": ALPHA.format(40), "beta.txt": BETA})
     b = write_corpus(root / "B", {"alpha.txt": ALPHA.format(75), "gamma.txt": GAMMA})
+    bundled = settings_for(shutil.copytree(ROOT / "corpus", root / "bundled"), root / "bundled-index")
+    build_index(bundled)
     base = root / "base"
     shutil.copytree(bundled.index_dir, base / "default")
-    report = update_index(Settings(corpus_dir=a, index_root=base))
+    report = update_index(settings_for(a, base))
     return SimpleNamespace(a=a, b=b, base=base, report=report, bundled=bundled)
 
 
 def copy_index(states, dest: Path) -> Path:
-    shutil.copytree(states.base, dest)
-    return dest
+    return shutil.copytree(states.base, dest)
 
 
 def settings_for(corpus: Path, index_root: Path, **kw):
     from careqa.config import Settings
 
-    return Settings(corpus_dir=corpus, index_root=index_root, **kw)
+    return Settings(corpus_dir=corpus, index_root=index_root, **{"model": MODEL, **kw})
 
 
-def answer(settings, question: str):
+def assistant(settings):
     from careqa.assistant import Assistant
 
-    return Assistant(settings).ask(question)
+    return Assistant(settings)
 
 
 def versions(settings) -> list[str]:
@@ -96,16 +98,15 @@ def test_update_from_bundled_reuses_unchanged_document(states):
     assert (r.added, r.changed, r.unchanged) == (["alpha.txt", "beta.txt"], [], [COMMONWEALTH])
     assert len(r.removed) == 4 and r.full_rebuild_reason == ""
     assert r.embedded == 2, "only the two tiny files are embedded"
-    old = store.load_version(store.live_dir(states.bundled.index_dir))
+    old = store.open_store(states.bundled).load()
     new = store.load_live(states.base / "default")
     doc_id = COMMONWEALTH.removesuffix(".txt")
-    old_rows = [i for i, c in enumerate(old.chunks) if c.doc_id == doc_id]
-    new_rows = [i for i, c in enumerate(new.chunks) if c.doc_id == doc_id]
-    assert [old.chunks[i] for i in old_rows] == [new.chunks[i] for i in new_rows]
-    assert np.array_equal(old.faiss_index.reconstruct_batch(old_rows), new.faiss_index.reconstruct_batch(new_rows))
-    old_ord, new_ord = list(old.documents).index(doc_id), list(new.documents).index(doc_id)
-    assert np.array_equal(old.sentence_vectors[old.sentence_spans[:, 0] == old_ord],
-                          new.sentence_vectors[new.sentence_spans[:, 0] == new_ord])
+    before, after = old.contents(doc_id), new.contents(doc_id)
+    assert before.chunks == after.chunks and before.record == after.record
+    assert np.array_equal(before.vectors, after.vectors)
+    assert np.array_equal(before.sentences, after.sentences)
+    assert np.array_equal(before.sentence_vectors, after.sentence_vectors)
+    assert list(new.documents) == ["alpha", "beta", doc_id], "documents keyed by id, in path order"
     assert new.manifest["previous"] == old.version
     assert new.manifest["documents"][COMMONWEALTH]["indexed_at"] == old.manifest["built_at"]
     assert new.manifest["documents"]["alpha.txt"]["indexed_at"] == new.manifest["built_at"]
@@ -116,11 +117,11 @@ def test_update_embeds_only_changes_and_answers_from_them(states, tmp_path):
     from careqa.verify import verify_index
 
     settings = settings_for(states.b, copy_index(states, tmp_path / "index"))
-    before = answer(settings, ALLOWANCE)
+    before = assistant(settings).ask(ALLOWANCE)
     report = update_index(settings)
     assert report.summary().splitlines()[0].startswith(
         "1 added, 1 changed, 1 removed, 1 unchanged; 2 chunks embedded; 3 documents")
-    assert "75 pounds" in answer(settings, ALLOWANCE).text and "40 pounds" in before.text
+    assert "75 pounds" in assistant(settings).ask(ALLOWANCE).text and "40 pounds" in before.text
     assert verify_index(settings).problems == []
     again = update_index(settings)
     assert again.up_to_date and again.embedded == 0 and again.version == report.version
@@ -143,7 +144,7 @@ def test_no_index_then_chunker_change_is_a_full_rebuild_said_out_loud(tmp_path):
                                                 f"{settings.chunk_tokens} -> {settings.chunk_tokens // 2})")
     assert report.unchanged == ["alpha.txt", "beta.txt"] and report.embedded == report.chunks == 2
     assert live_for_reuse(smaller.with_(model="other-model"))[1] == \
-        "embedding model changed from all-MiniLM-L6-v2 to other-model"
+        "embedding model changed from hash:64 to other-model"
 
 
 # --- crash safety ----------------------------------------------------------------------------
@@ -184,11 +185,9 @@ def _run_child(request: dict) -> None:
 
 
 def serve_kills() -> None:
-    """The driver loop: the model is loaded here but never run, so forked children can run it."""
-    from careqa.config import DEFAULT_MODEL
-    from careqa.embed import get_embedder
+    """The driver loop: careqa is imported here once, so forked children start at once."""
+    import careqa.index  # noqa: F401
 
-    get_embedder(DEFAULT_MODEL)
     for line in sys.stdin:
         pid = os.fork()
         if pid == 0:
@@ -238,8 +237,7 @@ def test_sigkill_at_20_moments_leaves_a_whole_index(states, killer, tmp_path):
         landed[state] += 1
         live = settings_for(states.a if state == "A" else states.b, root)
         assert verify_index(live).problems == [], where
-        result = answer(live, NORWAY)
-        assert not result.abstained and FINED in result.text, where
+        assert any(FINED in p.text for p in assistant(live).search(NORWAY)), where
         settings = settings_for(states.b, root)
         update_index(settings)
         assert verify_index(settings).problems == []
@@ -248,27 +246,25 @@ def test_sigkill_at_20_moments_leaves_a_whole_index(states, killer, tmp_path):
 
 
 def test_failed_write_leaves_previous_version_serving(states, tmp_path, monkeypatch):
-    from careqa import store
+    from careqa import faiss_write, store
     from careqa.errors import IndexWriteError
     from careqa.index import update_index
 
     settings = settings_for(states.b, copy_index(states, tmp_path / "index"))
-    live = store.current_version(settings.index_dir)
-    real = store.write_jsonl
+    live, real = store.current_version(settings.index_dir), faiss_write.write_bm25
 
-    def disk_full(path, rows):
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(json.dumps(next(iter(rows))) + "\n")
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+    def disk_full(folder, bm25):
+        (folder / "bm25_vocab.json").write_text("{")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(folder / "bm25_vocab.json"))
 
-    monkeypatch.setattr(store, "write_jsonl", disk_full)
+    monkeypatch.setattr(faiss_write, "write_bm25", disk_full)
     with pytest.raises(IndexWriteError, match=r"could not write the new index version "
                                                     r"\(No space left on device\); the previous version is still live"):
         update_index(settings)
     assert store.current_version(settings.index_dir) == live
     assert not list(settings.index_dir.glob("tmp-*"))
-    assert "40 pounds" in answer(settings, ALLOWANCE).text
-    monkeypatch.setattr(store, "write_jsonl", real)
+    assert "40 pounds" in assistant(settings).ask(ALLOWANCE).text
+    monkeypatch.setattr(faiss_write, "write_bm25", real)
     assert update_index(settings).changed == ["alpha.txt"]
 
 
@@ -280,14 +276,15 @@ def test_queries_keep_working_during_an_update_in_another_process(states, tmp_pa
     index_root = copy_index(states, tmp_path / "index")
     assistant = Assistant(settings_for(states.b, index_root))
     assert "40 pounds" in assistant.ask(ALLOWANCE).text
-    env = {**os.environ, "CAREQA_CORPUS": str(states.b), "CAREQA_INDEX_DIR": str(index_root), "CAREQA_QUIET": "1"}
+    env = {**os.environ, "CAREQA_CORPUS": str(states.b), "CAREQA_INDEX_DIR": str(index_root), "CAREQA_QUIET": "1",
+           "CAREQA_MODEL": MODEL}
     proc = subprocess.Popen([sys.executable, "-m", "careqa", "index", "update"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     seen = []
     while proc.poll() is None:
         seen.append(assistant.ask(ALLOWANCE).text)
-        assert FINED in assistant.ask(NORWAY).text
-        time.sleep(0.2)
+        assert any(FINED in p.text for p in assistant.search(NORWAY))
+        time.sleep(0.05)
     out, err = proc.communicate()
     assert proc.returncode == 0, err
     assert out.startswith("1 added, 1 changed, 1 removed, 1 unchanged; 2 chunks embedded")
@@ -297,7 +294,7 @@ def test_queries_keep_working_during_an_update_in_another_process(states, tmp_pa
 
 
 def test_second_writer_waits_and_says_so_or_gives_up(tmp_path):
-    from careqa import store
+    from careqa import folders as store
     from careqa.errors import IndexBusyError
 
     index_dir = tmp_path / "index" / "default"
@@ -324,28 +321,28 @@ def test_second_writer_waits_and_says_so_or_gives_up(tmp_path):
 
 
 def test_reader_retries_when_its_version_is_pruned_while_loading(states, tmp_path, monkeypatch):
-    from careqa import store
+    from careqa import faiss_store, store
 
     index_dir = copy_index(states, tmp_path / "index") / "default"
     old = store.current_version(index_dir)
     newer = "v-99990101T000000-000000000"
     shutil.copytree(index_dir / old, index_dir / newer)
-    real = store.load_version
+    real = faiss_store.load_folder
     calls = []
 
-    def switch_then_load(path):
+    def switch_then_load(path, ef_search=None):
         calls.append(path.name)
         if len(calls) == 1:
             (index_dir / "CURRENT").write_text(newer + "\n")
-            shutil.rmtree(path / "bm25")
-        return real(path)
+            (path / "bm25_data.npy").unlink()
+        return real(path, ef_search)
 
-    monkeypatch.setattr(store, "load_version", switch_then_load)
+    monkeypatch.setattr(faiss_store, "load_folder", switch_then_load)
     assert store.load_live(index_dir).version == newer and calls == [old, newer]
 
 
 def test_tidy_keeps_live_and_previous_only(tmp_path):
-    from careqa import store
+    from careqa import folders
 
     index_dir = tmp_path / "default"
     for name in ("v-1", "v-2", "v-3", "v-4-orphan", "tmp-5"):
@@ -353,7 +350,7 @@ def test_tidy_keeps_live_and_previous_only(tmp_path):
     (index_dir / "v-3" / "manifest.json").write_text(json.dumps({"previous": "v-2"}))
     (index_dir / "CURRENT").write_text("v-3\n")
     (index_dir / "CURRENT.tmp").write_text("v-4-orphan\n")
-    removed = store.tidy(index_dir)
+    removed = folders.tidy(index_dir)
     assert sorted(removed) == ["CURRENT.tmp", "tmp-5", "v-1", "v-4-orphan"]
     assert sorted(p.name for p in index_dir.iterdir()) == ["CURRENT", "v-2", "v-3"]
 
@@ -364,7 +361,7 @@ def test_verify_names_what_is_wrong(states, tmp_path, capsys):
     from careqa.cli import main
 
     root = copy_index(states, tmp_path / "index")
-    argv = ["index", "verify", "--index-dir", str(root)]
+    argv = ["index", "verify", "--index-dir", str(root), "--model", MODEL]
     assert main(argv + ["--corpus", str(states.a)]) == 0
     assert capsys.readouterr().out.startswith("index OK: version v-")
     assert main(argv + ["--corpus", str(states.b)]) == 1
@@ -374,10 +371,10 @@ def test_verify_names_what_is_wrong(states, tmp_path, capsys):
         "problem: beta.txt: indexed but no longer in the corpus; run `careqa index update`",
         "problem: gamma.txt: in the corpus but not indexed; run `careqa index update`"]
     live = root / "default" / (root / "default" / "CURRENT").read_text().strip()
-    chunks = (live / "chunks.jsonl").read_text().splitlines()
-    (live / "chunks.jsonl").write_text("\n".join(chunks[:-1]) + "\n")
+    passages = np.load(live / "passages.npy")
+    np.save(live / "passages.npy", passages[:-1])
     assert main(argv + ["--corpus", str(states.a)]) == 1
-    assert capsys.readouterr().out == (f"problem: {live}: {len(chunks)} vectors for {len(chunks) - 1} chunks; "
+    assert capsys.readouterr().out == (f"problem: {live}: {len(passages)} vectors for {len(passages) - 1} chunks; "
                                        "rebuild with `careqa index build`\n")
 
 
@@ -396,7 +393,7 @@ def test_verify_catches_vectors_from_another_model(states, tmp_path):
     replaced.add(fake)
     faiss.write_index(replaced, str(live / "vectors.faiss"))
     problems = verify_index(settings_for(states.a, root)).problems
-    assert problems and all("does not match model all-MiniLM-L6-v2" in p for p in problems)
+    assert problems and all(f"does not match model {MODEL}" in p for p in problems)
 
 
 if __name__ == "__main__" and sys.argv[1:] == ["serve-kills"]:

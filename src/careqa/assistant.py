@@ -11,10 +11,9 @@ import threading
 from pathlib import Path
 from typing import Iterator
 
-from . import store
 from .answer import respond
 from .config import Settings
-from .embed import get_embedder
+from .embed import get_query_embedder
 from .errors import CareqaError
 from .followup import rewrite
 from .grounded import model_answer
@@ -22,6 +21,7 @@ from .llm import Endpoint
 from .question import analyse
 from .records import Answer, DocumentInfo, Passage, Progress, innermost, silent
 from .retrieve import Searcher
+from .store import open_store
 
 
 class Assistant:
@@ -29,18 +29,19 @@ class Assistant:
 
     def __init__(self, settings: Settings | None = None):
         self.settings = settings or Settings.from_env()
+        self.store = open_store(self.settings)
         self._lock = threading.Lock()
         self._loaded: tuple[str, Searcher] | None = None
 
     # --- reading ---------------------------------------------------------------------------
     def _live(self) -> Searcher:
-        version = store.current_version(self.settings.index_dir)
+        version = self.store.current()
         loaded = self._loaded
         if loaded is not None and loaded[0] == version:
             return loaded[1]
         with self._lock:
             if self._loaded is None or self._loaded[0] != version:
-                stored = store.load_live(self.settings.index_dir)
+                stored = self.store.load()
                 self._loaded = (stored.version, Searcher(stored, self.settings.fusion, self.settings.fusion_weight))
             return self._loaded[1]
 
@@ -49,7 +50,8 @@ class Assistant:
         return self._live().stored.manifest
 
     def embed_query(self, question: str):
-        return get_embedder(self.manifest["embedding_model"]).encode([question])[0]
+        """The question's vector, from the model that built the index (ONNX Runtime, no torch)."""
+        return get_query_embedder(self.manifest["embedding_model"], self.settings.cache_dir).encode([question])[0]
 
     def _k(self, k: int | None) -> int:
         k = self.settings.k if k is None else k
@@ -111,29 +113,25 @@ class Assistant:
 
     def document(self, doc_id: str) -> dict:
         """One document's metadata, text and headings, as indexed."""
-        docs = self._live().stored.documents
-        if doc_id not in docs:
+        stored = self._live().stored
+        if doc_id not in stored.documents:
             raise CareqaError(f"no document '{doc_id}' in the index")
-        return docs[doc_id]
+        return stored.document(doc_id)
 
     def sections(self) -> list[tuple[str, int]]:
         """Every section path of the index with its number of passages, in document order."""
-        counts: dict[str, int] = {}
-        for c in self._live().stored.chunks:
-            if c.section:
-                counts[c.section] = counts.get(c.section, 0) + 1
-        return list(counts.items())
+        return self._live().stored.sections()
 
     def status(self) -> dict:
-        m = self.manifest
+        """What the live manifest says (read alone: no index part is opened)."""
+        m = self.store.manifest()
         return {"index": str(self.settings.index_dir), "version": m["version"],
                 "embedding_model": m["embedding_model"], "dimension": m["dimension"],
                 "documents": len(m["documents"]), "chunks": m["chunks"], "built_at": m["built_at"],
                 "chunker": m["chunker"], "skipped": m.get("skipped", [])}
 
     def has_index(self) -> bool:
-        version = store.current_version(self.settings.index_dir)
-        return version is not None and (self.settings.index_dir / version).is_dir()
+        return self.store.current() is not None
 
     # --- writing ---------------------------------------------------------------------------
     def build(self, progress: Progress = silent, notify=None, wait: float | None = None):

@@ -23,9 +23,12 @@ def count_tokens(text: str) -> int:
     return len(_encoder().encode(text, disallowed_special=()))
 
 
-def contextual_header(title: str, section: str) -> str:
-    """What is prepended to a passage for embedding and BM25, never shown as passage text."""
-    return f"{title}\n{section}\n" if section else f"{title}\n"
+def embedded_text(title: str, chunk: Chunk) -> str:
+    """What is embedded and indexed by BM25 for a passage: its document's title and section path
+    (a contextual header, never shown as passage text) before its text. Written once: building,
+    updating and verifying all call this."""
+    header = f"{title}\n{chunk.section}\n" if chunk.section else f"{title}\n"
+    return header + chunk.text
 
 
 def sections(doc: Document) -> list[tuple[str, int, int]]:

@@ -17,6 +17,8 @@ from .errors import SettingsError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 FUSION_METHODS = ("weighted", "rrf", "dense", "bm25")
+VECTOR_INDEXES = ("auto", "flat", "hnsw")
+STORES = ("faiss",)
 MAX_K = 100  # more passages than this is no longer an answer to read, and slows every question
 _INDEX_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
@@ -92,6 +94,11 @@ def _env_name(text: str) -> str:
     return text
 
 
+def _cache_home() -> Path:
+    """$XDG_CACHE_HOME/careqa, else ~/.cache/careqa: the usual place for files made once per machine."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "careqa"
+
+
 def _setting(default, env: str, parse: Callable[[str], object], help: str = "", echo: bool = True):
     """A Settings field: its default, environment variable and parser (metadata for from_env);
     `echo=False` keeps a rejected value out of the error (an address may hold a password)."""
@@ -122,6 +129,23 @@ class Settings:
     ui_concurrency: int = _setting(4, "CAREQA_UI_CONCURRENCY", _number(int, 1, 64), "questions the app answers at once")
     parse_seconds: float = _setting(120.0, "CAREQA_PARSE_SECONDS", _positive, "time limit per parsed file")
     parse_memory_mb: float = _setting(2048.0, "CAREQA_PARSE_MEMORY_MB", _number(float, 64), "parser memory limit")
+    index_embedder: str = _setting("torch", "CAREQA_INDEX_EMBEDDER", _choice(("torch", "onnx")),
+                                   "what embeds passages at build time (questions always use onnx)")
+    cache_dir: Path = _setting(_cache_home, "CAREQA_CACHE_DIR", Path, "folder for the model's ONNX export")
+    store: str = _setting("faiss", "CAREQA_STORE", _choice(STORES), "where the index lives")
+    vector_index: str = _setting("auto", "CAREQA_VECTOR_INDEX", _choice(VECTOR_INDEXES),
+                                 "exact (flat) or approximate (hnsw) vector search; auto picks by size")
+    # measured: benchmarks/scale.py (exact search costs ~0.14 us a passage on one core, 1.6 ms at
+    # 10k and 14 ms at 100k; HNSW stays under 1 ms): exact while under ~7 ms a question
+    exact_max: int = _setting(50_000, "CAREQA_EXACT_MAX", _number(int, 0),
+                              "passages up to which auto uses exact search")
+    # measured: benchmarks/scale.py (M 32, construction 64, search 128: recall@10 0.985 at 1M
+    # passages in 0.5 ms a question, a graph of ~0.3 GB beside the 1.5 GB of vectors)
+    hnsw_m: int = _setting(32, "CAREQA_HNSW_M", _number(int, 4, 128), "HNSW links per vector")
+    hnsw_ef_construction: int = _setting(64, "CAREQA_HNSW_EF_CONSTRUCTION", _number(int, 8, 1024),
+                                         "HNSW candidates kept while building")
+    hnsw_ef_search: int = _setting(128, "CAREQA_HNSW_EF_SEARCH", _number(int, 8, 4096),
+                                   "HNSW candidates kept while searching")
     llm_url: str = _setting("", "CAREQA_LLM_URL", _llm_url, "OpenAI-compatible model server ('' = extractive answers)",
                             echo=False)
     llm_model: str = _setting("", "CAREQA_LLM_MODEL", _text, "model name the server knows, e.g. llama3.2")
@@ -154,7 +178,7 @@ class Settings:
                     raise TypeError(f"unknown setting {name}")
                 option = f"-{name}" if len(name) == 1 else f"--{name.replace('_', '-')}"
                 values[name] = _parsed(f, value, option) if isinstance(value, str) else value
-        for key in ("corpus_dir", "index_root"):
+        for key in ("corpus_dir", "index_root", "cache_dir"):
             if key in values:
                 values[key] = Path(values[key]).expanduser()
         return cls(**values)

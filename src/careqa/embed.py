@@ -1,8 +1,11 @@
 """Sentence embeddings, from the model bundled in a package so nothing is downloaded.
 
-`get_embedder(name)` is the one seam: a model name (bundled or a local folder) gives the real
-model; `hash:<dim>` gives HashEmbedder, deterministic vectors for tests of plumbing (builds,
-updates, crashes, uploads) that are about moving data, not about answer quality.
+`get_embedder(name)` is the seam for building indexes: a model name (bundled or a local folder)
+gives the sentence-transformers model on torch; `hash:<dim>` gives HashEmbedder, deterministic
+vectors for tests of plumbing (builds, updates, crashes, uploads) that are about moving data, not
+about answer quality. `get_query_embedder(name, cache_dir)` is the seam for questions: the same
+model run by onnxruntime from a local ONNX export (onnx_export.py), so answering a question never
+imports torch; it falls back to torch when the model cannot be exported faithfully.
 """
 from __future__ import annotations
 
@@ -53,6 +56,53 @@ class Embedder:
                                     normalize_embeddings=True, convert_to_numpy=True)
         return np.ascontiguousarray(vectors, dtype="float32")
 
+    def export_onnx(self, cache_dir: Path) -> Path:
+        """Make (or find) the ONNX export of this model in the cache; CareqaError when it cannot."""
+        from .onnx_export import export
+
+        return export(self.model, self.name, resolve_model(self.name), cache_dir)
+
+
+class OnnxEmbedder:
+    """The same vectors as Embedder from an ONNX export, with onnxruntime and tokenizers only."""
+
+    def __init__(self, folder: Path, graph: str = "model.onnx"):
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        options = onnxruntime.SessionOptions()
+        # threads that sleep between questions instead of spinning: the app answers several
+        # questions at once and shares the cores with them
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self.session = onnxruntime.InferenceSession(str(folder / graph), options,
+                                                    providers=["CPUExecutionProvider"])
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.inputs = [i.name for i in self.session.get_inputs()]
+        self.dim = int(self.session.get_outputs()[0].shape[-1])
+        self.name = str(folder)
+
+    def encode(self, texts: list[str], progress: bool = False, batch_size: int = 32) -> np.ndarray:
+        """Longest texts first, as sentence-transformers does, so a batch pads to similar lengths."""
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        out = np.zeros((len(texts), self.dim), dtype="float32")
+        for i in range(0, len(texts), batch_size):
+            rows = order[i:i + batch_size]
+            out[rows] = self._batch([texts[r] for r in rows])
+        return out
+
+    def _batch(self, texts: list[str]) -> np.ndarray:
+        encoded = self.tokenizer.encode_batch(texts)
+        width = max(len(e.ids) for e in encoded)
+        feed = {name: np.zeros((len(texts), width), dtype="int64") for name in self.inputs}
+        for row, e in enumerate(encoded):
+            n = len(e.ids)
+            for name, values in (("input_ids", e.ids), ("attention_mask", e.attention_mask),
+                                 ("token_type_ids", e.type_ids)):
+                if name in feed:
+                    feed[name][row, :n] = values
+        vectors = self.session.run(None, feed)[0]
+        return np.ascontiguousarray(vectors, dtype="float32")
+
 
 class HashEmbedder:
     """Deterministic bag-of-words vectors: each lower-cased word adds a fixed pseudo-random unit
@@ -88,3 +138,21 @@ def get_embedder(name: str) -> Embedder | HashEmbedder:
     if name.startswith(HashEmbedder.PREFIX):
         return HashEmbedder(name)
     return Embedder(name)
+
+
+@lru_cache(maxsize=4)
+def get_query_embedder(name: str, cache_dir: Path) -> Embedder | OnnxEmbedder | HashEmbedder:
+    """The fastest faithful embedder for questions: the model's ONNX export (made now if the
+    cache lacks it, which loads torch once), else the torch model itself."""
+    if name.startswith(HashEmbedder.PREFIX):
+        return HashEmbedder(name)
+    from .onnx_export import export_dir, usable
+
+    path = resolve_model(name)
+    folder = export_dir(cache_dir, name, path)
+    if usable(folder, path) is None:
+        try:
+            folder = get_embedder(name).export_onnx(cache_dir)
+        except CareqaError:
+            return get_embedder(name)
+    return OnnxEmbedder(folder)

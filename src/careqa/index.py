@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import platform
-import shutil
 import time
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -22,16 +21,16 @@ from typing import Callable
 
 import numpy as np
 
-from . import store
-from .chunk import ENCODING, chunk_document, contextual_header
+from .chunk import ENCODING, chunk_document, embedded_text
 from .clean import Heading
 from .config import Settings
-from .embed import get_embedder
-from .errors import CareqaError, DocumentError, IndexWriteError
+from .embed import Embedder, get_embedder, get_query_embedder
+from .errors import CareqaError, DocumentError
 from .lexical import build_bm25
 from .load import Document, Skipped, corpus_files, load_corpus, meta_hash, over_limit, read_metadata
 from .records import Chunk, Progress, silent
 from .sentences import sentence_spans
+from .store import NewVersion, Store, StoredIndex, open_store
 
 
 @dataclass
@@ -69,7 +68,7 @@ def chunker_settings(settings: Settings) -> dict:
 
 
 def package_versions() -> dict:
-    names = ("careqa", "sentence-transformers", "torch", "faiss-cpu", "bm25s", "tiktoken", "numpy")
+    names = ("careqa", "sentence-transformers", "torch", "onnxruntime", "faiss-cpu", "tiktoken", "numpy")
     out = {"python": platform.python_version()}
     for name in names:
         try:
@@ -80,15 +79,19 @@ def package_versions() -> dict:
 
 
 def embed_texts(settings: Settings, texts: list[str], progress: Progress, stage: str) -> np.ndarray:
-    """Embeddings in batches, reporting progress after each batch."""
-    embedder = get_embedder(settings.model)
+    """Embeddings in batches, longest texts first (batches pad to similar lengths, as a single
+    sentence-transformers call would), reporting progress after each batch."""
+    embedder = get_query_embedder(settings.model, settings.cache_dir) if settings.index_embedder == "onnx" \
+        else get_embedder(settings.model)
     batch = 64
-    parts = []
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+    out = np.zeros((len(texts), embedder.dim), dtype="float32")
     progress(stage, 0, len(texts))
     for i in range(0, len(texts), batch):
-        parts.append(embedder.encode(texts[i:i + batch]))
+        rows = order[i:i + batch]
+        out[rows] = embedder.encode([texts[r] for r in rows])
         progress(stage, min(i + batch, len(texts)), len(texts))
-    return np.concatenate(parts) if parts else np.zeros((0, embedder.dim), dtype="float32")
+    return out
 
 
 @dataclass
@@ -102,6 +105,10 @@ class Part:
     sentence_vectors: np.ndarray | None = None
     indexed_at: str = ""
 
+    def texts(self) -> list[str]:
+        """What is embedded and indexed by BM25 for each chunk (chunk.embedded_text)."""
+        return [embedded_text(self.doc.title, c) for c in self.chunks]
+
 
 def new_part(settings: Settings, doc: Document) -> Part:
     return Part(doc, chunk_document(doc, settings.chunk_tokens, settings.chunk_overlap))
@@ -113,36 +120,26 @@ def sentence_rows(doc: Document, chunks: list[Chunk]) -> np.ndarray:
     return np.array(sorted(rows), dtype="int64").reshape(-1, 2)
 
 
-def stored_parts(stored: store.StoredIndex) -> dict[str, Part]:
+def stored_parts(stored: StoredIndex) -> dict[str, Part]:
     """Every document of a loaded version with its chunks and vectors, keyed by corpus path."""
-    total = stored.faiss_index.ntotal
-    vectors = stored.faiss_index.reconstruct_n(0, total) if total else None
-    rows: dict[str, list[int]] = {}
-    for i, c in enumerate(stored.chunks):
-        rows.setdefault(c.doc_id, []).append(i)
     entries = {e["doc_id"]: e for e in stored.manifest["documents"].values()}
-    spans = stored.sentence_spans
     parts = {}
-    for ordinal, (doc_id, row) in enumerate(stored.documents.items()):
-        doc = Document(doc_id, row["path"], row["title"], row["text"],
-                       [Heading(*h) for h in row["headings"]], row["sha256"],
-                       row.get("publisher", ""), row.get("date", ""), row.get("kind", ""),
-                       entries.get(doc_id, {}).get("meta_sha256", ""), row.get("url", ""), row.get("short", ""),
+    for doc_id in stored.documents:
+        held = stored.contents(doc_id)
+        row, entry = held.record, entries.get(doc_id, {})
+        doc = Document(doc_id, row["path"], row["title"], row["text"], [Heading(*h) for h in row["headings"]],
+                       row["sha256"], row.get("publisher", ""), row.get("date", ""), row.get("kind", ""),
+                       entry.get("meta_sha256", ""), row.get("url", ""), row.get("short", ""),
                        row.get("abbreviations", {}))
-        idx = rows.get(doc_id, [])
-        part = Part(doc, [stored.chunks[i] for i in idx], vectors[idx] if vectors is not None else None,
-                    indexed_at=entries.get(doc_id, {}).get("indexed_at", stored.manifest["built_at"]))
-        if spans is not None:
-            mine = spans[:, 0] == ordinal
-            part.sentences, part.sentence_vectors = spans[mine, 1:], stored.sentence_vectors[mine]
-        parts[doc.path] = part
+        parts[doc.path] = Part(doc, held.chunks, held.vectors, held.sentences, held.sentence_vectors,
+                               entry.get("indexed_at", stored.manifest["built_at"]))
     return parts
 
 
 def embed_parts(settings: Settings, parts: list[Part], progress: Progress, sentences: bool = True) -> int:
     """Embed the chunks (and sentences) of parts that lack vectors; the number of chunks embedded."""
     todo = [p for p in parts if p.vectors is None]
-    texts = [contextual_header(p.doc.title, c.section) + c.text for p in todo for c in p.chunks]
+    texts = [t for p in todo for t in p.texts()]
     embedded = len(texts)
     if texts:
         vectors = embed_texts(settings, texts, progress, "embedding passages")
@@ -160,89 +157,56 @@ def embed_parts(settings: Settings, parts: list[Part], progress: Progress, sente
     return embedded
 
 
-def make_faiss(vectors: np.ndarray):
-    """Exact inner product on normalised vectors: cosine similarity, no recall lost."""
-    import faiss
-
-    index = faiss.IndexFlatIP(vectors.shape[1])
-    if len(vectors):
-        index.add(vectors)
-    return index
-
-
-def write_version(settings: Settings, parts: list[Part], skipped: list[Skipped], started: float,
-                  previous: str | None, embedded: int) -> Path:
-    """Write a complete version folder and make it live. Call with the writer lock held.
-
-    Any failure before the switch (a full disk, say) removes the half-written folder and raises
-    IndexWriteError: the previous version was never touched and keeps serving.
-    """
-    import faiss
-
-    index_dir = settings.index_dir
-    try:
-        version, tmp = store.new_version_dir(index_dir)
-    except OSError as exc:
-        raise IndexWriteError(f"{index_dir}: cannot create a new version ({exc.strerror})") from None
-    try:
-        chunks = [c for p in parts for c in p.chunks]
-        vectors = np.concatenate([p.vectors for p in parts])
-        faiss.write_index(make_faiss(vectors), str(tmp / "vectors.faiss"))
-        bm25 = build_bm25([contextual_header(p.doc.title, c.section) + c.text for p in parts for c in p.chunks])
-        bm25.save(str(tmp / "bm25"), show_progress=False)
-        store.write_jsonl(tmp / "chunks.jsonl", (c.to_dict() for c in chunks))
-        store.write_jsonl(tmp / "documents.jsonl", (
-            {**p.doc.meta(), "sha256": p.doc.sha256, "text": p.doc.text,
-             "headings": [[h.title, h.level, h.start, h.end] for h in p.doc.headings],
-             "abbreviations": p.doc.abbreviations} for p in parts))
-        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        sentences = 0
-        if all(p.sentence_vectors is not None for p in parts):
-            table = np.concatenate([np.column_stack([np.full(len(p.sentences), i, dtype="int64"), p.sentences])
-                                    for i, p in enumerate(parts)])
-            np.save(tmp / "sentences.npy", table.astype("int64").reshape(-1, 3))
-            np.save(tmp / "sentence_vectors.npy", np.concatenate([p.sentence_vectors for p in parts]))
-            sentences = len(table)
-        manifest = {
-            "format": store.FORMAT_VERSION,
-            "name": settings.index_name,
-            "version": version,
-            "previous": previous,
-            "embedding_model": settings.model,
-            "dimension": int(vectors.shape[1]),
-            "chunker": chunker_settings(settings),
-            "packages": package_versions(),
-            "corpus": str(settings.corpus_dir),
-            "documents": {p.doc.path: {"doc_id": p.doc.doc_id, "sha256": p.doc.sha256,
-                                       "meta_sha256": p.doc.meta_sha256, "title": p.doc.title,
-                                       "chunks": len(p.chunks), "indexed_at": p.indexed_at or now}
-                          for p in parts},
-            "chunks": len(chunks),
-            "sentences": sentences,
-            "skipped": [{"path": s.path, "reason": s.reason} for s in skipped],
-            "embedded": embedded,
-            "built_at": now,
-            "build_seconds": round(time.time() - started, 2),
-        }
-        store.write_json(tmp / "manifest.json", manifest)
-        return store.publish(index_dir, tmp, version)
-    except BaseException as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if isinstance(exc, (OSError, RuntimeError)) and store.current_version(index_dir) != version:
-            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)[:120]
-            raise IndexWriteError(f"{index_dir}: could not write the new index version ({why}); "
-                                        "the previous version is still live") from None
-        raise
+def version_manifest(settings: Settings, parts: list[Part], skipped: list[Skipped], started: float,
+                     embedded: int) -> dict:
+    """What a version records about how it was built and from which documents."""
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return {
+        "name": settings.index_name,
+        "embedding_model": settings.model,
+        "chunker": chunker_settings(settings),
+        "packages": package_versions(),
+        "corpus": str(settings.corpus_dir),
+        "documents": {p.doc.path: {"doc_id": p.doc.doc_id, "sha256": p.doc.sha256,
+                                   "meta_sha256": p.doc.meta_sha256, "title": p.doc.title,
+                                   "chunks": len(p.chunks), "indexed_at": p.indexed_at or now}
+                      for p in parts},
+        "skipped": [{"path": s.path, "reason": s.reason} for s in skipped],
+        "embedded": embedded,
+        "built_at": now,
+        "build_seconds": round(time.time() - started, 2),
+    }
 
 
-def embed_and_write(settings: Settings, parts: list[Part], skipped: list[Skipped], started: float,
-                    progress: Progress, sentences: bool = True) -> tuple[Path, int]:
+def write_version(settings: Settings, store: Store, parts: list[Part], skipped: list[Skipped],
+                  started: float, embedded: int) -> str:
+    """Write the parts as a new version and make it live (writer lock held); its name."""
+    manifest = version_manifest(settings, parts, skipped, started, embedded)
+    lexical = build_bm25(t for p in parts for t in p.texts())
+    return store.write(NewVersion(manifest, parts, lexical))
+
+
+def export_for_questions(settings: Settings) -> None:
+    """Make the ONNX export questions are embedded with, while the torch model is loaded anyway;
+    a model that cannot be exported keeps answering through torch."""
+    embedder = get_embedder(settings.model)
+    if isinstance(embedder, Embedder):
+        try:
+            embedder.export_onnx(settings.cache_dir)
+        except CareqaError:
+            pass
+
+
+def embed_and_write(settings: Settings, store: Store, parts: list[Part], skipped: list[Skipped],
+                    started: float, progress: Progress, sentences: bool = True) -> tuple[str, int]:
     """Embed what the parts lack and write them as the new live version (writer lock held)."""
     embedded = embed_parts(settings, parts, progress, sentences)
     progress("writing index", 0, 1)
-    path = write_version(settings, parts, skipped, started, store.current_version(settings.index_dir), embedded)
+    version = write_version(settings, store, parts, skipped, started, embedded)
     progress("writing index", 1, 1)
-    return path, embedded
+    if embedded:
+        export_for_questions(settings)
+    return version, embedded
 
 
 def build_from_documents(settings: Settings, docs: list[Document], skipped: list[Skipped] | None = None,
@@ -250,21 +214,22 @@ def build_from_documents(settings: Settings, docs: list[Document], skipped: list
                          notify: Callable[[str], None] | None = None) -> BuildReport:
     """Chunk and embed the given documents (not read from the corpus), write them as the new version."""
     started = time.time()
-    with store.writer_lock(settings.index_dir, notify=notify):
-        store.tidy(settings.index_dir)
+    store = open_store(settings)
+    with store.writing(notify=notify):
         parts = [new_part(settings, d) for d in docs]
-        path, embedded = embed_and_write(settings, parts, skipped or [], started, progress, sentences)
-    return BuildReport(path.name, len(parts), embedded, embedded, time.time() - started,
+        version, embedded = embed_and_write(settings, store, parts, skipped or [], started, progress, sentences)
+    return BuildReport(version, len(parts), embedded, embedded, time.time() - started,
                        skipped=list(skipped or []), added=[d.path for d in docs])
 
 
-def live_for_reuse(settings: Settings) -> tuple[store.StoredIndex | None, str]:
+def live_for_reuse(settings: Settings, store: Store | None = None) -> tuple[StoredIndex | None, str]:
     """The live version (None when there is none or it is unreadable) and why its vectors cannot
     be reused ('' when they can)."""
-    if store.current_version(settings.index_dir) is None:
+    store = store or open_store(settings)
+    if store.current() is None:
         return None, "no index yet"
     try:
-        stored = store.load_live(settings.index_dir)
+        stored = store.load()
     except CareqaError as exc:
         return None, f"the live version cannot be read ({exc})"
     m = stored.manifest
@@ -292,7 +257,7 @@ def corpus_state(settings: Settings) -> dict[str, tuple[str, str]]:
     return state
 
 
-def assemble(settings: Settings, live: store.StoredIndex | None, reuse: bool, report: BuildReport) -> list[Part]:
+def assemble(settings: Settings, live: StoredIndex | None, reuse: bool, report: BuildReport) -> list[Part]:
     """The documents of the next version in path order, loaded anew or (when `reuse`) taken from
     the live version; fills the report's added, changed, unchanged, removed and skipped lists."""
     old = stored_parts(live) if live is not None else {}
@@ -334,9 +299,9 @@ def refresh(settings: Settings, progress: Progress, notify: Callable[[str], None
     The writer lock is held throughout: the live version read at the start is the one replaced.
     """
     started = time.time()
-    with store.writer_lock(settings.index_dir, wait, notify):
-        store.tidy(settings.index_dir)
-        live, reason = live_for_reuse(settings)
+    store = open_store(settings)
+    with store.writing(wait, notify):
+        live, reason = live_for_reuse(settings, store)
         reuse = incremental and not reason
         report = BuildReport("", 0, 0, 0, 0.0, full_rebuild_reason=reason if incremental else "")
         progress("reading documents", 0, 1)
@@ -347,8 +312,8 @@ def refresh(settings: Settings, progress: Progress, notify: Callable[[str], None
         if reuse and not (report.added or report.changed or report.removed) and live.manifest.get("skipped") == skipped:
             report.version, report.up_to_date = live.version, True
         else:
-            path, report.embedded = embed_and_write(settings, parts, report.skipped, started, progress)
-            report.version = path.name
+            report.version, report.embedded = embed_and_write(settings, store, parts, report.skipped,
+                                                              started, progress)
     report.seconds = time.time() - started
     return report
 

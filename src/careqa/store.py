@@ -1,271 +1,226 @@
-"""The on-disk index: versioned folders of named parts, switched atomically.
+"""The store interface: where an index version lives, and everything answering reads from it.
 
-    index/<name>/CURRENT          name of the live version folder (replaced with os.replace)
-    index/<name>/v-<stamp>/       manifest.json, vectors.faiss, bm25/, chunks.jsonl,
-                                  documents.jsonl, sentences.npy, sentence_vectors.npy
-    index/<name>/tmp-<stamp>/     a version being written; never read; removed by the next writer
-    index/<name>/.lock            held by the one writer
+A `Store` keeps versions of an index (write a version and switch to it, load the live one, switch
+back, verify); a `StoredIndex` is one loaded version: dense search, lexical search, fetching
+passages, document text and sentence vectors. Retrieval (retrieve.py) fuses the dense and lexical
+lists itself, so answers do not depend on the backend. Backends: the versioned on-disk FAISS
+store (faiss_store.py), the default; a second backend (Milvus) is another module implementing
+these two classes and one more entry in `open_store`.
 
-Readers only ever open a folder named by CURRENT, and CURRENT only ever names a complete folder,
-so a crash at any moment leaves the previous version in place. Each manifest names the version
-that was live before it; writers keep that one (a reader may be loading it) and delete the rest.
+On-disk FAISS store, FORMAT_VERSION 2 (index/<name>/v-<stamp>/; versions and CURRENT: folders.py):
+
+    manifest.json           written last: format, model, dimension, chunker, the vector index
+                            kind and parameters, counts, and each document's content hash
+    documents.sqlite        table documents: one row per document, keyed by doc_id (TEXT PRIMARY
+                            KEY) with its metadata, text, headings, abbreviations and the row
+                            ranges [passage_from, passage_to) and [sentence_from, sentence_to) it
+                            owns in the arrays below; table sections (id, path); table
+                            abbreviations (short, long) merged over all documents
+    passages.npy            one record per passage, row = FAISS id: doc (documents.rowid),
+                            section (sections.id), start, end (character offsets in the
+                            document's text), tokens. A passage's text is text[start:end] and its
+                            chunk id is "<doc_id>#<row - passage_from>"
+    vectors.faiss           passage vectors (normalised float32, inner product): IndexFlatIP or
+                            IndexHNSWFlat, memory-mapped when loaded; the only copy of them
+    sentences.npy           (start, end) of each sentence inside some passage, per document in
+                            text order (rows: the document's sentence range)
+    sentence_vectors.npy    those sentences' vectors as float16, memory-mapped, read per passage
+    bm25_vocab.json         term -> column; bm25_indptr.npy, bm25_indices.npy, bm25_data.npy: the
+                            BM25 weights, term-major (lexical.BM25), memory-mapped
+
+An index of an older format is refused with one line asking for a rebuild.
 """
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import time
-from contextlib import contextmanager
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Sequence
 
 import numpy as np
 
+from .config import Settings
 from .records import Chunk
-from .errors import CareqaError, IndexBusyError, IndexCorruptError, IndexMissingError
 
-LOAD_ATTEMPTS = 5
-
-FORMAT_VERSION = 1
-CURRENT = "CURRENT"
-PARTS = ("manifest.json", "vectors.faiss", "chunks.jsonl", "documents.jsonl", "bm25")
-
-
-def fsync_path(path: Path) -> None:
-    """Flush a file or folder to disk so a rename after it never points at missing data."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_json(path: Path, data) -> None:
-    with open(path, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, ensure_ascii=False, indent=1)
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
-def write_jsonl(path: Path, rows) -> None:
-    with open(path, "w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    with open(path, encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
-
-
-def current_version(index_dir: Path) -> str | None:
-    """The live version's folder name, or None when nothing was ever built here."""
-    try:
-        name = (index_dir / CURRENT).read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        return None
-    return name or None
-
-
-def live_dir(index_dir: Path) -> Path:
-    """The live version folder; IndexMissingError when there is none."""
-    version = current_version(index_dir)
-    if version is None or not (index_dir / version).is_dir():
-        raise IndexMissingError(
-            f"no index at {index_dir}: build it with `careqa index build`")
-    return index_dir / version
-
-
-@contextmanager
-def writer_lock(index_dir: Path, wait: float | None = None, notify=None):
-    """Hold the single-writer lock; wait up to `wait` seconds (None: forever), else IndexBusyError."""
-    from filelock import FileLock, Timeout
-
-    index_dir.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(index_dir / ".lock"))
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        if notify:
-            notify(f"another build or update of {index_dir} is running; waiting for it to finish")
-        try:
-            lock.acquire(timeout=-1 if wait is None else wait)
-        except Timeout:
-            raise IndexBusyError(f"{index_dir}: another build or update is still running after "
-                                 f"{wait:g} s; try again when it has finished") from None
-    try:
-        yield
-    finally:
-        lock.release()
-
-
-def tidy(index_dir: Path) -> list[str]:
-    """Remove what killed runs and old versions left: everything but the live and previous version.
-
-    Call only while holding the writer lock. A version folder that CURRENT never named (a run
-    killed between rename and switch) or one half-deleted by a killed prune goes too. When the
-    live manifest cannot be read, every version folder is kept: never delete what we cannot place.
-    """
-    removed = []
-    for p in index_dir.glob("tmp-*"):
-        shutil.rmtree(p, ignore_errors=True)
-        removed.append(p.name)
-    stale = index_dir / (CURRENT + ".tmp")
-    if stale.exists():
-        stale.unlink()
-        removed.append(stale.name)
-    live = current_version(index_dir)
-    keep: set[str | None] = set()
-    if live is not None:
-        try:
-            manifest = json.loads((index_dir / live / "manifest.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return removed
-        keep = {live, manifest.get("previous")}
-    for p in sorted(index_dir.glob("v-*")):
-        if p.name not in keep:
-            shutil.rmtree(p, ignore_errors=True)
-            removed.append(p.name)
-    return removed
-
-
-def new_version_dir(index_dir: Path) -> tuple[str, Path]:
-    """A fresh temporary folder and the version name it will get when complete."""
-    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"-{time.time_ns() % 10**9:09d}"
-    tmp = index_dir / f"tmp-{stamp}"
-    tmp.mkdir(parents=True)
-    return f"v-{stamp}", tmp
-
-
-def publish(index_dir: Path, tmp: Path, version: str) -> Path:
-    """Make the complete folder `tmp` the live version, atomically, then prune old versions.
-
-    Every file is flushed before the rename, and CURRENT is replaced in one step, so a reader (or a
-    process killed at any point) sees either the old version or the new one, never a mix.
-    """
-    for part in sorted(tmp.rglob("*"), reverse=True):
-        fsync_path(part)
-    fsync_path(tmp)
-    final = index_dir / version
-    os.rename(tmp, final)
-    pointer = index_dir / (CURRENT + ".tmp")
-    with open(pointer, "w", encoding="utf-8") as fh:
-        fh.write(version + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(pointer, index_dir / CURRENT)
-    fsync_path(index_dir)
-    tidy(index_dir)
-    return final
+FORMAT_VERSION = 2
 
 
 @dataclass
-class StoredIndex:
-    """Everything a reader needs, loaded from one version folder.
+class DocumentContents:
+    """One document as a version holds it, so an update can reuse it without embedding again:
+    `record` has its metadata, sha256, text, headings and abbreviations."""
 
-    Answers read it only through the methods below (text, sentences, doc_frequency,
-    num_chunks, abbreviations, documents' metadata), so how it is held can change freely.
-    """
-
-    path: Path
-    manifest: dict
+    record: dict
     chunks: list[Chunk]
-    documents: dict[str, dict]
-    faiss_index: object
-    bm25: object
-    sentence_spans: np.ndarray | None
+    vectors: np.ndarray
+    sentences: np.ndarray | None
     sentence_vectors: np.ndarray | None
 
-    def __post_init__(self):
-        self._ordinal = {doc_id: i for i, doc_id in enumerate(self.documents)}
-        spans = self.sentence_spans if self.sentence_spans is not None else np.zeros((0, 3), "int64")
-        self._keys = spans[:, 0] * (1 << 32) + spans[:, 1]
-        merged: dict[str, str] = {}
-        for row in self.documents.values():
-            for short, long in row.get("abbreviations", {}).items():
-                merged.setdefault(short, long)
-        self.abbreviations = merged
+
+@dataclass
+class NewVersion:
+    """What a writer hands a store: the manifest's fields (model, chunker, documents...), the
+    documents in order, each with `.doc` (metadata, text, headings, abbreviations, sha256),
+    `.chunks`, `.vectors` and optionally `.sentences` / `.sentence_vectors`, and the BM25 weights
+    of the passages in that order (lexical.BM25)."""
+
+    manifest: dict
+    parts: Sequence
+    lexical: object
+
+
+class StoredIndex(ABC):
+    """One loaded index version. Answers read it through text, sentences, doc_frequency,
+    num_chunks, abbreviations and documents; retrieval through select, dense, lexical and
+    passages. Passages are addressed by row (0 .. num_chunks-1)."""
+
+    manifest: dict
 
     @property
     def version(self) -> str:
-        return self.path.name
+        return self.manifest["version"]
 
     @property
     def num_chunks(self) -> int:
-        return len(self.chunks)
+        return int(self.manifest["chunks"])
 
+    @property
+    @abstractmethod
+    def documents(self) -> Mapping[str, dict]:
+        """Metadata by doc_id (path, title, publisher, date, kind, url, short, sha256), in order."""
+
+    @property
+    @abstractmethod
+    def abbreviations(self) -> dict[str, str]:
+        """Abbreviations the documents define (short -> long), merged, first definition kept."""
+
+    @abstractmethod
     def text(self, doc_id: str, start: int = 0, end: int | None = None) -> str:
         """A span of a document's text (the whole text by default)."""
-        return self.documents[doc_id]["text"][start:end]
 
+    @abstractmethod
     def sentences(self, doc_id: str, start: int, end: int) -> tuple[np.ndarray, np.ndarray]:
-        """(spans, vectors) of the sentences inside text[start:end] of a document, in text order:
-        spans an (n, 2) array of (start, end), vectors (n, dimension)."""
-        if self.sentence_spans is None:
-            return np.zeros((0, 2), "int64"), np.zeros((0, self.manifest["dimension"]), "float32")
-        base = self._ordinal[doc_id] * (1 << 32)
-        lo = int(np.searchsorted(self._keys, base + start))
-        hi = int(np.searchsorted(self._keys, base + end + 1))
-        spans = self.sentence_spans[lo:hi, 1:]
-        inside = spans[:, 1] <= end
-        return spans[inside], self.sentence_vectors[lo:hi][inside]
+        """(spans, vectors) of the sentences inside text[start:end] of a document, in text
+        order: spans an (n, 2) int array of (start, end), vectors (n, dimension) float32."""
 
+    @abstractmethod
     def doc_frequency(self, term: str) -> int:
         """In how many passages a (stemmed) term occurs."""
-        from .lexical import document_frequency
 
-        return document_frequency(self.bm25, term)
+    @abstractmethod
+    def document(self, doc_id: str) -> dict:
+        """A document's metadata plus "text" and "headings" ([title, level, start, end], ...)."""
+
+    @abstractmethod
+    def sections(self) -> list[tuple[str, int]]:
+        """Every section path with its number of passages, in document order."""
+
+    @abstractmethod
+    def select(self, doc_ids: set[str] | None, section: str | None) -> np.ndarray | None:
+        """Rows of the passages of these documents whose section path contains `section`
+        (case-insensitive); None when nothing is filtered."""
+
+    @abstractmethod
+    def dense(self, query: np.ndarray, k: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, inner products) of the k passages nearest the query vector, within `allowed`."""
+
+    @abstractmethod
+    def dense_scores(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Inner products of the query vector with the given passages' vectors."""
+
+    @abstractmethod
+    def lexical(self, question: str, k: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, BM25 scores) of the k best passages with a positive score, within `allowed`."""
+
+    @abstractmethod
+    def lexical_scores(self, question: str, rows: np.ndarray) -> np.ndarray:
+        """BM25 scores of the given passages (ascending rows) for the question."""
+
+    @abstractmethod
+    def passages(self, rows: Sequence[int]) -> list[Chunk]:
+        """The passages at these rows, in the order given."""
+
+    @abstractmethod
+    def contents(self, doc_id: str) -> DocumentContents:
+        """Everything stored for one document (for updates that reuse it)."""
+
+    def find_documents(self, name: str) -> set[str]:
+        """Ids of documents named by id, file path, file name or file stem."""
+        return {d for d, meta in self.documents.items()
+                if name in (d, meta["path"], d.rsplit("/", 1)[-1], meta["path"].rsplit("/", 1)[-1])}
+
+
+class Store(ABC):
+    """Versions of one index: each write makes a complete new version and switches to it; a
+    crash at any moment leaves the previous version live. One writer at a time (`writing`)."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+
+    @abstractmethod
+    def current(self) -> str | None:
+        """The live version's name; None when nothing was ever built."""
+
+    @abstractmethod
+    def manifest(self) -> dict:
+        """The live version's manifest, read alone (for status). IndexMissingError, IndexCorruptError."""
+
+    @abstractmethod
+    def versions(self) -> list[str]:
+        """The versions kept (the live one and the one before it), oldest first."""
+
+    @abstractmethod
+    def writing(self, wait: float | None = None, notify: Callable[[str], None] | None = None):
+        """A context manager holding the single-writer lock (IndexBusyError after `wait` s);
+        it also clears what a killed writer left behind."""
+
+    @abstractmethod
+    def write(self, new: NewVersion) -> str:
+        """Write a complete version and make it live (writer lock held); its name.
+        IndexWriteError when it cannot be written: the previous version stays live."""
+
+    @abstractmethod
+    def load(self, version: str | None = None) -> StoredIndex:
+        """Load the live version (or a named one). IndexMissingError, IndexCorruptError."""
+
+    @abstractmethod
+    def switch(self, version: str) -> None:
+        """Make a kept version the live one (writer lock held)."""
+
+    @abstractmethod
+    def verify(self, stored: StoredIndex) -> list[str]:
+        """Problems with a loaded version's parts (counts, dimensions, offsets, vector norms),
+        one line each; empty when its parts agree with each other and with its manifest."""
+
+    @abstractmethod
+    def leftovers(self) -> list[str]:
+        """What an interrupted writer left (the next writer removes it)."""
+
+
+def open_store(settings: Settings) -> Store:
+    """The store the settings name (CAREQA_STORE)."""
+    from .faiss_store import FaissStore
+
+    return FaissStore(settings)
 
 
 def load_version(path: Path) -> StoredIndex:
-    """Load one version folder, checking it is whole (IndexCorruptError otherwise)."""
-    import bm25s
-    import faiss
+    """Load one FAISS store version folder (kept for callers that hold a path)."""
+    from .faiss_store import load_folder
 
-    missing = [p for p in PARTS if not (path / p).exists()]
-    if missing:
-        raise IndexCorruptError(f"{path}: index is incomplete (missing {', '.join(missing)}); "
-                                "rebuild with `careqa index build`")
-    try:
-        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
-        if manifest.get("format") != FORMAT_VERSION:
-            raise IndexCorruptError(f"{path}: index format {manifest.get('format')} is not "
-                                    f"{FORMAT_VERSION}; rebuild with `careqa index build`")
-        chunks = [Chunk(**row) for row in read_jsonl(path / "chunks.jsonl")]
-        documents = {row["doc_id"]: row for row in read_jsonl(path / "documents.jsonl")}
-        vectors = faiss.read_index(str(path / "vectors.faiss"))
-        bm25 = bm25s.BM25.load(str(path / "bm25"), show_progress=False)
-        spans = vecs = None
-        if (path / "sentences.npy").exists():
-            spans = np.load(path / "sentences.npy")
-            vecs = np.load(path / "sentence_vectors.npy")
-    except CareqaError:
-        raise
-    except Exception as exc:
-        raise IndexCorruptError(f"{path}: index cannot be read ({type(exc).__name__}: {exc})") from None
-    if vectors.ntotal != len(chunks) or manifest.get("chunks") != len(chunks):
-        raise IndexCorruptError(f"{path}: {vectors.ntotal} vectors for {len(chunks)} chunks; "
-                                "rebuild with `careqa index build`")
-    if spans is not None and not (len(spans) == len(vecs) == manifest.get("sentences")):
-        raise IndexCorruptError(f"{path}: {len(vecs)} sentence vectors for {len(spans)} sentences; "
-                                "rebuild with `careqa index build`")
-    return StoredIndex(path, manifest, chunks, documents, vectors, bm25, spans, vecs)
+    return load_folder(path)
 
 
 def load_live(index_dir: Path) -> StoredIndex:
-    """Load the live version; if a writer switched and pruned it meanwhile, load the new one.
+    """Load the live version of a FAISS store folder (kept for callers that hold a path)."""
+    from .faiss_store import load_live_folder
 
-    A reader that read CURRENT just before two quick updates may find its version half-deleted;
-    that is not corruption, so it reads CURRENT again and retries while CURRENT keeps moving.
-    """
-    for _ in range(LOAD_ATTEMPTS):
-        version = current_version(index_dir)
-        try:
-            return load_version(live_dir(index_dir))
-        except CareqaError:
-            if current_version(index_dir) == version:
-                raise
-    return load_version(live_dir(index_dir))
+    return load_live_folder(index_dir)
+
+
+def current_version(index_dir: Path) -> str | None:
+    """The live version of a FAISS store folder (kept for callers that hold a path)."""
+    from .folders import current_version as current
+
+    return current(index_dir)

@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import store
-from .chunk import contextual_header
+from .chunk import embedded_text
 from .config import Settings
 from .errors import CareqaError
 from .index import corpus_state
+from .store import StoredIndex, open_store
 
 SAMPLE_CHUNKS = 3
 MIN_SIMILARITY = 0.99
@@ -33,61 +33,27 @@ class Verification:
 
 
 def verify_index(settings: Settings) -> Verification:
-    """Check the live version of settings.index_dir against its manifest, model and corpus."""
+    """Check the live version of the configured store against its manifest, model and corpus."""
     result = Verification()
-    leftovers = sorted(p.name for p in settings.index_dir.glob("tmp-*"))
+    store = open_store(settings)
+    leftovers = store.leftovers()
     if leftovers:
         result.notes.append(f"{len(leftovers)} unfinished version folder(s) from an interrupted run "
                             "(the next build or update removes them)")
     try:
-        stored = store.load_version(store.live_dir(settings.index_dir))
+        stored = store.load()
     except CareqaError as exc:
         result.problems.append(str(exc))
         return result
     m = stored.manifest
-    result.problems += check_parts(stored) + check_model(stored, settings) + check_corpus(stored, settings, result.notes)
-    result.checked = (f"version {stored.version}: {len(stored.documents)} documents, {len(stored.chunks)} chunks, "
+    result.problems += store.verify(stored) + check_model(stored, settings) + check_corpus(stored, settings, result.notes)
+    result.checked = (f"version {stored.version}: {len(stored.documents)} documents, {stored.num_chunks} chunks, "
                       f"{m.get('sentences', 0)} sentences, model {m.get('embedding_model')} "
                       f"(dimension {m.get('dimension')}), corpus {settings.corpus_dir}")
     return result
 
 
-def check_parts(stored: store.StoredIndex) -> list[str]:
-    """The version's parts agree with each other and with the manifest."""
-    m, problems = stored.manifest, []
-    dim = stored.faiss_index.d
-    if dim != m.get("dimension"):
-        problems.append(f"vectors have dimension {dim} but the manifest says {m.get('dimension')}")
-    if stored.sentence_vectors is not None and len(stored.sentence_vectors) and stored.sentence_vectors.shape[1] != dim:
-        problems.append(f"sentence vectors have dimension {stored.sentence_vectors.shape[1]}, passages {dim}")
-    listed = {e["doc_id"]: e for e in m.get("documents", {}).values()}
-    if set(listed) != set(stored.documents):
-        extra, missing = set(stored.documents) - set(listed), set(listed) - set(stored.documents)
-        problems.append(f"documents.jsonl and the manifest disagree (only in documents.jsonl: "
-                        f"{sorted(extra) or 'none'}; only in the manifest: {sorted(missing) or 'none'})")
-    counts: dict[str, int] = {}
-    for c in stored.chunks:
-        counts[c.doc_id] = counts.get(c.doc_id, 0) + 1
-        doc = stored.documents.get(c.doc_id)
-        if doc is None or doc["text"][c.start:c.end] != c.text:
-            problems.append(f"chunk {c.chunk_id} does not match its document's text")
-    if len({c.chunk_id for c in stored.chunks}) != len(stored.chunks):
-        problems.append("some chunk ids appear twice")
-    for doc_id, entry in listed.items():
-        if counts.get(doc_id, 0) != entry.get("chunks"):
-            problems.append(f"{entry.get('title') or doc_id}: {counts.get(doc_id, 0)} chunks stored, "
-                            f"the manifest says {entry.get('chunks')}")
-    vectors = stored.faiss_index.reconstruct_n(0, stored.faiss_index.ntotal) if stored.faiss_index.ntotal else None
-    if vectors is not None and not np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3):
-        problems.append("some passage vectors are not unit length (damaged vectors.faiss)")
-    spans, texts = stored.sentence_spans, [d["text"] for d in stored.documents.values()]
-    if spans is not None and len(spans) and (spans[:, 0].max() >= len(texts) or any(
-            not 0 <= a < b <= len(texts[o]) for o, a, b in spans.tolist())):
-        problems.append("the sentence table points outside the documents")
-    return problems
-
-
-def check_model(stored: store.StoredIndex, settings: Settings) -> list[str]:
+def check_model(stored: StoredIndex, settings: Settings) -> list[str]:
     """The index was built by the configured model: a few stored vectors are re-embedded and compared."""
     from .embed import get_embedder
 
@@ -99,23 +65,20 @@ def check_model(stored: store.StoredIndex, settings: Settings) -> list[str]:
         embedder = get_embedder(built_with)
     except CareqaError as exc:
         return [str(exc)]
-    if embedder.dim != stored.faiss_index.d:
-        return [f"model {built_with} makes vectors of dimension {embedder.dim}, the index holds {stored.faiss_index.d}"]
-    n = len(stored.chunks)
+    dimension = stored.manifest.get("dimension")
+    if embedder.dim != dimension:
+        return [f"model {built_with} makes vectors of dimension {embedder.dim}, the index holds {dimension}"]
+    n = stored.num_chunks
     picks = sorted({0, n // 2, n - 1})[:SAMPLE_CHUNKS] if n else []
-    texts = [contextual_header(stored.documents[stored.chunks[i].doc_id]["title"], stored.chunks[i].section)
-             + stored.chunks[i].text for i in picks]
-    fresh = embedder.encode(texts)
-    problems = []
-    for i, vec in zip(picks, fresh):
-        similarity = float(vec @ stored.faiss_index.reconstruct(i))
-        if similarity < MIN_SIMILARITY:
-            problems.append(f"the stored vector of chunk {stored.chunks[i].chunk_id} does not match model "
-                            f"{built_with} (similarity {similarity:.2f}): rebuild with `careqa index build`")
-    return problems
+    chunks = stored.passages(picks)
+    fresh = embedder.encode([embedded_text(stored.documents[c.doc_id]["title"], c) for c in chunks])
+    held = [float(stored.dense_scores(vec, np.array([i]))[0]) for i, vec in zip(picks, fresh)]
+    return [f"the stored vector of chunk {c.chunk_id} does not match model {built_with} (similarity "
+            f"{similarity:.2f}): rebuild with `careqa index build`"
+            for c, similarity in zip(chunks, held) if similarity < MIN_SIMILARITY]
 
 
-def check_corpus(stored: store.StoredIndex, settings: Settings, notes: list[str]) -> list[str]:
+def check_corpus(stored: StoredIndex, settings: Settings, notes: list[str]) -> list[str]:
     """Every corpus file is indexed with its current content, and nothing else is."""
     try:
         state = corpus_state(settings)
