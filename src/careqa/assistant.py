@@ -93,7 +93,7 @@ class Assistant:
         if endpoint is None:
             yield result
         else:
-            encode = get_embedder(self.manifest["embedding_model"]).encode
+            encode = get_query_embedder(self.manifest["embedding_model"], self.settings.cache_dir).encode
             yield from model_answer(endpoint, encode, searcher, asked, q, analysis, (k, docs, section), result,
                                     self.settings.llm_passage_tokens)
 

