@@ -4,7 +4,9 @@
 
 Uses the index in ./index (run `careqa index build` first: it also makes the model's ONNX
 export). Warm figures time `Assistant.ask` (question embedding + retrieval + answer) over the
-question set after one warm-up question. Cold figures are the median wall time of --runs new
+question set after one warm-up question, then, apart, over the comparison questions of the
+project's own set (benchmarks/questions/dev.jsonl): each of those searches once per compared
+entity as well. Cold figures are the median wall time of --runs new
 processes each: `python -c "import careqa"` (the interpreter's own start), `careqa index status`
 and `careqa ask "How does Norway incentivise discharge coordination?"`, measured in the same run.
 """
@@ -22,6 +24,7 @@ from pathlib import Path
 from careqa.assistant import Assistant
 
 QUESTIONS = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "questions.jsonl"
+OWN = Path(__file__).resolve().parent / "questions" / "dev.jsonl"
 NORWAY = "How does Norway incentivise discharge coordination?"
 
 
@@ -37,6 +40,22 @@ def cold(argv: list[str], runs: int) -> tuple[float, str]:
     return statistics.median(times), out
 
 
+def timed(assistant, questions: list[str], runs: int) -> list[float]:
+    """Milliseconds each warm `ask` took, over `runs` passes."""
+    out = []
+    for _ in range(runs):
+        for q in questions:
+            started = time.perf_counter()
+            assistant.ask(q)
+            out.append(1000 * (time.perf_counter() - started))
+    return sorted(out)
+
+
+def spread(times: list[float]) -> str:
+    p95 = times[min(len(times) - 1, int(0.95 * len(times)))]
+    return f"p50 {statistics.median(times):.1f} ms, p95 {p95:.1f} ms"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--questions", type=Path, default=QUESTIONS)
@@ -46,16 +65,14 @@ def main() -> None:
         if args.questions.exists() else [NORWAY]
     assistant = Assistant()
     expected = assistant.ask(NORWAY).text
-    times = []
-    for _ in range(args.runs):
-        for q in questions:
-            started = time.perf_counter()
-            assistant.ask(q)
-            times.append(1000 * (time.perf_counter() - started))
-    times.sort()
-    p95 = times[min(len(times) - 1, int(0.95 * len(times)))]
-    print(f"warm ask (embedding + retrieval + answer), {len(times)} questions: "
-          f"p50 {statistics.median(times):.1f} ms, p95 {p95:.1f} ms")
+    times = timed(assistant, questions, args.runs)
+    print(f"warm ask (embedding + retrieval + answer), {len(times)} questions: {spread(times)}")
+    rows = [json.loads(line) for line in OWN.open() if line.strip()] if OWN.exists() else []
+    compared = [r["question"] for r in rows if assistant.ask(r["question"]).analysis["compared"]]
+    if compared:
+        times = timed(assistant, compared, args.runs)
+        print(f"warm ask, comparison questions (one search more per compared entity), {len(times)} questions: "
+              f"{spread(times)}")
     careqa = [sys.executable, "-m", "careqa"]
     python_s, _ = cold([sys.executable, "-c", "import careqa"], args.runs)
     status_s, _ = cold(careqa + ["index", "status"], args.runs)
