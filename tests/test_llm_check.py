@@ -14,8 +14,9 @@ from careqa.support import numbers_in, places_in, split_reply
 
 
 def passage(n: int, text: str, section: str = "") -> Passage:
-    return Passage(f"doc#{n}", "doc", "doc.txt", "A report", "An institute", "2020", section, text,
-                   0, len(text), 1.0, 1.0, 1.0, n)
+    return Passage(chunk_id=f"doc#{n}", doc_id="doc", path="doc.txt", title="A report", publisher="An institute",
+                   date="2020", section=section, text=text, start=0, end=len(text), score=1.0, dense=1.0,
+                   lexical=1.0, rank=n)
 
 
 def test_reply_sentences_keep_their_citations_wherever_the_marker_stands():

@@ -106,9 +106,10 @@ class Assistant:
         out = []
         for doc_id, d in stored.documents.items():
             entry = entries.get(doc_id, {})
-            out.append(DocumentInfo(doc_id, d["path"], d["title"], d.get("publisher", ""), d.get("date", ""),
-                                    d.get("kind", ""), d.get("url", ""), d.get("short", ""),
-                                    entry.get("chunks", 0), entry.get("indexed_at", manifest["built_at"])))
+            out.append(DocumentInfo(doc_id=doc_id, path=d["path"], title=d["title"], publisher=d.get("publisher", ""),
+                                    date=d.get("date", ""), url=d.get("url", ""), kind=d.get("kind", ""),
+                                    short=d.get("short", ""), chunks=entry.get("chunks", 0),
+                                    indexed_at=entry.get("indexed_at", manifest["built_at"])))
         return out
 
     def document(self, doc_id: str) -> dict:

@@ -31,35 +31,36 @@ class Chunk:
         return asdict(self)
 
 
-@dataclass(frozen=True)
-class DocumentInfo:
-    """An indexed document's metadata (no text): what lists, filters and citations show."""
+@dataclass(frozen=True, kw_only=True)
+class DocumentFields:
+    """What every record about a document carries: its id, file, title and where it came from."""
 
     doc_id: str
     path: str
     title: str
     publisher: str = ""
     date: str = ""
-    kind: str = ""
     url: str = ""
-    short: str = ""
-    chunks: int = 0
-    indexed_at: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-@dataclass(frozen=True)
-class Passage:
+@dataclass(frozen=True, kw_only=True)
+class DocumentInfo(DocumentFields):
+    """An indexed document's metadata (no text): what lists, filters and citations show."""
+
+    kind: str = ""
+    short: str = ""
+    chunks: int = 0
+    indexed_at: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Passage(DocumentFields):
     """A retrieved chunk with its document's metadata and its dense, lexical and fused scores."""
 
     chunk_id: str
-    doc_id: str
-    path: str
-    title: str
-    publisher: str
-    date: str
     section: str
     text: str
     start: int
@@ -68,10 +69,6 @@ class Passage:
     dense: float
     lexical: float
     rank: int
-    url: str = ""
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def section_parts(section: str) -> list[str]:

@@ -76,6 +76,7 @@ class Searcher:
 
     def _passage(self, c: Chunk, score: float, dense: float, lexical: float, rank: int) -> Passage:
         meta = self.stored.documents[c.doc_id]
-        return Passage(c.chunk_id, c.doc_id, meta["path"], meta["title"], meta.get("publisher", ""),
-                       meta.get("date", ""), c.section, c.text, c.start, c.end,
-                       round(score, 4), round(dense, 4), round(lexical, 4), rank, meta.get("url", ""))
+        return Passage(doc_id=c.doc_id, path=meta["path"], title=meta["title"], publisher=meta.get("publisher", ""),
+                       date=meta.get("date", ""), url=meta.get("url", ""), chunk_id=c.chunk_id, section=c.section,
+                       text=c.text, start=c.start, end=c.end, score=round(score, 4), dense=round(dense, 4),
+                       lexical=round(lexical, 4), rank=rank)
