@@ -7,6 +7,7 @@ behind that decision go to `diagnostics`, never into the reason.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import numpy as np
 
@@ -161,3 +162,25 @@ def introduced_lists(stored, block: Block, pool: list[Sentence], analysis: Analy
         if run is not None:
             out.append(Block(list_sentences(stored, run, set(analysis.focus), numbering), style="list"))
     return out
+
+
+def combine(whole: Answer, parts: list[Answer]) -> Answer:
+    """One answer to a compound question from the answers to its parts: each answered part's
+    blocks in turn, citations renumbered across them, the whole question's passages shown. The
+    whole question's own answer stands when no part is answered."""
+    answered = [a for a in parts if not a.abstained]
+    if not answered:
+        return whole
+    numbering, by_chunk, blocks = Numbering(), {}, []
+    for a in answered:
+        cited = {c.n: c.passage for c in a.citations}
+        by_chunk.update({c.passage.chunk_id: c.passage for c in a.citations})
+        seen = {(s.doc_id, s.start) for b in blocks for s in b.sentences}
+        for b in a.blocks:
+            kept = [replace(s, n=numbering(cited[s.n])) for s in b.sentences if (s.doc_id, s.start) not in seen]
+            if kept or b.note:
+                blocks.append(replace(b, sentences=kept))
+    stated = next((a.diagnostics.get("stated", "") for a in answered), "")
+    return replace(whole, text=render(blocks, stated), abstained=False, reason="", blocks=blocks,
+                   citations=citations(blocks, numbering),
+                   diagnostics={**whole.diagnostics, "parts": [a.question for a in parts]})

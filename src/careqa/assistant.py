@@ -11,14 +11,14 @@ import threading
 from pathlib import Path
 from typing import Iterator
 
-from .answer import respond
+from .answer import combine, respond
 from .config import Settings
 from .embed import get_query_embedder
 from .errors import CareqaError
 from .followup import rewrite
 from .grounded import model_answer
 from .llm import Endpoint
-from .question import analyse
+from .question import analyse, split_compound
 from .records import Answer, DocumentInfo, Passage, Progress, innermost, silent
 from .retrieve import Searcher
 from .store import open_store
@@ -88,6 +88,12 @@ class Assistant:
         analysis = analyse(asked, searcher.stored)
         q = self.embed_query(asked)
         result = respond(searcher, asked, q, analysis, k, docs, section)
+        parts = split_compound(asked)
+        if len(parts) > 1:
+            asked_parts = [rewrite(p, parts[:1], searcher.stored) if i else p for i, p in enumerate(parts)]
+            answers = [respond(searcher, p, self.embed_query(p), analyse(p, searcher.stored), k, docs, section)
+                       for p in asked_parts]
+            result = combine(result, answers)
         result.question, result.rewritten = question, (asked if asked != question else "")
         result.filters = {"k": k, "docs": list(docs or []), "section": section or "", **result.filters}
         if endpoint is None:

@@ -312,3 +312,17 @@ def _names(question: str) -> list[tuple[int, int]]:
         trimmed = re.sub(r"['\u2019]s$|['\u2019\u201d\"]+$", "", text)
         out.append((a, a + len(trimmed)))
     return out
+
+
+_COMPOUND = re.compile(r"(?:,?\s+and|;)\s+(?=(?:what|how|who|when|which|why|where|is|are|does|do|did)\b)", re.I)
+
+
+def split_compound(question: str) -> list[str]:
+    """The questions a compound question asks ("When was X created, and what does it do?"), each
+    on its own, later parts with what they point back to filled in from the first; the question
+    itself when it asks one thing."""
+    parts = [p.strip(" ,;?") for p in _COMPOUND.split(question)]
+    parts = [p for p in parts if len(p.split()) >= 3]
+    if len(parts) < 2:
+        return [question]
+    return [p[:1].upper() + p[1:] + "?" for p in parts]
