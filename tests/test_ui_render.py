@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 import shapes
 
 from careqa_ui import render, viewer
-from careqa_ui.asking import pick
+from careqa_ui.asking import pick, sentence_span
 
 
 class Page(HTMLParser):
@@ -128,3 +128,71 @@ def test_passage_window_opens_at_the_first_highlight_when_no_sentence_was_clicke
     markup = open_full(shapes.list_answer(), None)
     first = markup.split('<mark class="current" id="hl">')[1].split("</mark>")[0]
     assert html.unescape(first) == shapes.SPLIT
+
+
+# --- answers a language model wrote (checked), its draft, and careqa's own answer in its place ----
+
+MODEL_SAYS = "Councils and hospitals keep separate budgets, and councils earn a bonus for home care."
+
+
+def model_answer(used: bool = True) -> dict:
+    """A model's sentence checked against two passages: shown with [1][2], each span where the
+    check found support; or, when not used, careqa's own list answer with the reason."""
+    if not used:
+        return {**shapes.list_answer(), "llm": {"model": "tiny-model", "used": False, "fallback": (
+            "The model's answer was not used: none of its sentences is supported by a passage it cites. "
+            "careqa's own answer is shown.")}}
+    split, bonus = shapes.span(shapes.SPLIT), shapes.span(shapes.BONUS)
+    said = {**shapes.sentence(shapes.SPLIT, 1), "text": MODEL_SAYS, "also": [2]}
+    block = {"heading": "", "style": "paragraph", "note": "", "sentences": [said]}
+    citations = [{**shapes.citation(1, shapes.BARRIERS, []), "highlights": [list(split)]},
+                 {**shapes.citation(2, shapes.EASTLAND, []), "highlights": [list(bonus)]}]
+    verdict = {"text": MODEL_SAYS, "cited": [4, 2], "kept": [4, 2], "shown": [1, 2], "verdict": "supported",
+               "support": [{"n": 4, "start": split[0], "end": split[1]}, {"n": 2, "start": bonus[0], "end": bonus[1]}]}
+    result = shapes.answer("Who pays for what?", [block], [shapes.BARRIERS, shapes.EASTLAND], citations, "finding")
+    result["llm"] = {"model": "tiny-model", "used": True, "sentences": [verdict],
+                     "note": "careqa removed 1 sentence of the model's answer that the passages do not support."}
+    return result
+
+
+def test_a_models_answer_says_who_wrote_it_and_cites_every_passage_it_was_checked_against():
+    page = turn(model_answer())
+    text = page.shown()
+    assert text.index("Written by tiny-model, checked against the sources.") < text.index(MODEL_SAYS)
+    assert "careqa removed 1 sentence" in text and f"{MODEL_SAYS} [1] [2]" in text
+    cites = [a["data-ref"] for t, a in page.tags if a.get("class") == "cite"]
+    assert cites == ["0-c-1-0", "0-c-2-0"], "both [n] name the sentence they follow"
+
+
+def test_a_models_sources_quote_the_documents_words_not_the_models():
+    cards = Page(render.sources_panel(model_answer(), 0)).shown()
+    assert shapes.SPLIT in cards and shapes.BONUS in cards and MODEL_SAYS not in cards
+
+
+def test_each_citation_of_a_models_sentence_opens_at_the_span_that_supports_it():
+    answer = model_answer()
+    assert sentence_span(answer, 0, 1) == shapes.span(shapes.SPLIT)
+    assert sentence_span(answer, 0, 2) == shapes.span(shapes.BONUS)
+    passage, highlights = pick(answer, "c", 2)
+    markup = viewer.viewer(passage, highlights, sentence_span(answer, 0, 2), shapes.document(), "Source 2", "0-c-2-0")
+    assert html.unescape(markup.split('id="hl">')[1].split("</mark>")[0]) == shapes.BONUS
+
+
+def test_when_the_models_answer_is_set_aside_the_reason_comes_above_careqas_own():
+    text = turn(model_answer(used=False)).shown()
+    assert text.index("The model's answer was not used: none of its sentences is supported") < \
+        text.index(f"{shapes.SPLIT} [1]")
+    assert "Written by" not in text
+
+
+def test_a_draft_is_plain_text_under_its_label_and_never_live_markup():
+    draft = 'Councils <img src=x onerror="alert(1)"> keep <a href="javascript:x">separate</a> budgets'
+    page = Page(render.conversation([], [], {}, ("Who pays?", draft)))
+    assert page.shown() == f"Who pays? {render.DRAFTING} {' '.join(draft.split())}"
+    assert not any(t in ("img", "a", "button") for t, _ in page.tags)
+
+
+def test_switching_the_model_off_shows_as_a_chip_that_switches_it_back_on():
+    page = Page(render.chips([], "", 5, 5, {}, model_off=True))
+    assert "Model off: quoted answers only" in page.shown()
+    assert [a["data-ref"] for t, a in page.tags if a.get("data-act") == "unfilter"] == ["model:"]

@@ -7,6 +7,7 @@ never holds up questions. The app only calls the Assistant.
 from __future__ import annotations
 
 import os
+from urllib.parse import urlsplit, urlunsplit
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -14,6 +15,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import gradio as gr  # noqa: E402
 
 from careqa.assistant import Assistant  # noqa: E402
+from careqa.config import Settings  # noqa: E402
 
 from . import api, corpus_view, layout, originals  # noqa: E402
 from .asking import AskEvents  # noqa: E402
@@ -25,20 +27,23 @@ QUEUE_SIZE = 256  # requests waiting beyond this are refused at once rather than
 
 
 def wire_ask(tab: layout.AskTab, events: AskEvents, limit: int) -> None:
-    """The Ask tab's events; the chat shares the /ask endpoint's concurrency group."""
+    """The Ask tab's events; the chat shares the /ask endpoint's concurrency group. The chat's own
+    handler (a model's draft, then the answer, as HTML) is callable as /chat but left out of the
+    API's documentation: scripts are meant to use /ask."""
     asked = [tab.question, tab.conversation, tab.turns, tab.sources, tab.passages, tab.viewer]
-    filters = [tab.turns, tab.docs, tab.section, tab.k]
+    filters = [tab.turns, tab.docs, tab.section, tab.k, tab.use_llm]
     private = {"api_visibility": "private"}
-    asking = {"concurrency_id": api.ASK_GROUP, "concurrency_limit": limit, "show_progress": "minimal", **private}
-    gr.on([tab.ask.click, tab.question.submit], events.ask, [tab.question, *filters], asked, **asking)
-    tab.conversation.example(events.example, filters, asked, **asking)
+    asking = {"concurrency_id": api.ASK_GROUP, "concurrency_limit": limit, "show_progress": "minimal"}
+    gr.on([tab.ask.click, tab.question.submit], events.ask, [tab.question, *filters], asked, api_name="chat",
+          api_visibility="undocumented", **asking)
+    tab.conversation.example(events.example, filters, asked, **asking, **private)
     opened = [tab.sources, tab.passages, tab.viewer]
     tab.conversation.cite(events.cite, [tab.turns], opened, show_progress="hidden", **private)
     tab.conversation.full(events.full, [tab.turns], opened, show_progress="hidden", **private)
     tab.conversation.export(events.export, [tab.turns], [tab.download], show_progress="hidden", **private)
-    chosen = [tab.docs, tab.section, tab.k]
+    chosen = [tab.docs, tab.section, tab.k, tab.use_llm]
     tab.conversation.unfilter(events.unfilter, chosen, [*chosen, tab.chips], show_progress="hidden", **private)
-    gr.on([tab.docs.change, tab.section.change, tab.k.change], events.chips, chosen, tab.chips,
+    gr.on([tab.docs.change, tab.section.change, tab.k.change, tab.use_llm.change], events.chips, chosen, tab.chips,
           show_progress="hidden", **private)
     tab.new.click(events.new_conversation, None, [tab.conversation, tab.turns, tab.sources, tab.passages,
                                                    tab.viewer, *chosen, tab.chips, tab.question], **private)
@@ -58,6 +63,15 @@ def wire_corpus(tab: layout.CorpusTab, events: CorpusEvents, views: list) -> Non
                       **private).then(events.views, None, views, **private)
 
 
+def model_shown(settings: Settings) -> tuple[str, str] | None:
+    """The configured model's name and its server's address as the page may show them: scheme,
+    host, port and path only (a query string could carry a key); None without a model server."""
+    if not settings.llm_url:
+        return None
+    parts = urlsplit(settings.llm_url)
+    return settings.llm_model, urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
 def build_app(assistant: Assistant) -> gr.Blocks:
     """The Blocks app over one Assistant; start it with `launch` (theme and CSS live there)."""
     settings = assistant.settings
@@ -65,10 +79,10 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     docs = managing.documents()
     offered = managing.choices(docs)
     with gr.Blocks(title="careqa", analytics_enabled=False) as app:
-        covered = layout.header(corpus_view.header_html(docs))
+        covered = layout.header(corpus_view.header_html(docs, bool(settings.llm_url)))
         with gr.Tabs():
             with gr.Tab("Ask", id="ask"):
-                ask_tab = layout.ask_tab(settings.k, asking.empty(), offered)
+                ask_tab = layout.ask_tab(settings.k, asking.empty(), offered, model_shown(settings))
             with gr.Tab("Corpus", id="corpus"):
                 corpus_tab = layout.corpus_tab(settings.upload_mb, offered["files"])
             with gr.Tab("Status", id="status"):

@@ -16,6 +16,7 @@ from . import render, viewer
 from .render import esc
 
 MAX_TURNS = 40  # older turns leave the page, so each update of the conversation stays small
+DRAFT_SECONDS = 0.15  # a model's draft is repainted at most ~7 times a second: each repaint resends the conversation
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 _EXPORT = re.compile(r"(\d+)-(md|docx)")
 
@@ -31,6 +32,7 @@ class AskEvents:
     def __init__(self, assistant: Assistant):
         self.assistant = assistant
         self.default_k = assistant.settings.k
+        self.model = assistant.settings.llm_model if assistant.settings.llm_url else ""
 
     def titles(self) -> dict[str, str]:
         try:
@@ -48,31 +50,47 @@ class AskEvents:
         return render.conversation([], self.examples(), {})
 
     # --- asking ---------------------------------------------------------------------------
-    def ask(self, question: str, turns: list[dict], docs: list[str] | None, section: str | None, k: float):
-        """Answer with the earlier questions as history; outputs: box, conversation, turns,
-        sources, passages, viewer."""
+    def ask(self, question: str, turns: list[dict], docs: list[str] | None, section: str | None, k: float,
+            use_llm: bool):
+        """Answer with the earlier questions as history; a model's draft is shown as it is written,
+        then replaced by the checked answer. Outputs: box, conversation, turns, sources, passages, viewer."""
         if not (question or "").strip():
             raise gr.Error("Type a question first.")
         history = [t.get("rewritten") or t["question"] for t in turns]
+        writing, titles, keep = bool(self.model and use_llm), self.titles(), (gr.skip(),) * 4
+        if writing:  # the question leaves the box at once: a model can take a while to start
+            yield "", render.conversation(turns, [], titles, (question, "")), gr.skip(), \
+                render.sources_panel(None, 0), gr.skip(), gr.skip()
+        draft, painted = "", 0.0
         try:
-            answer = self.assistant.ask(question, k=int(k), docs=docs or None, section=section or None,
-                                        history=history).to_dict()
+            for item in self.assistant.ask_stream(question, k=int(k), docs=docs or None, section=section or None,
+                                                  history=history, use_llm=writing):
+                if isinstance(item, str):
+                    draft += item
+                    if time.monotonic() - painted >= DRAFT_SECONDS:
+                        painted = time.monotonic()
+                        yield gr.skip(), render.conversation(turns, [], titles, (question, draft)), *keep
+                else:
+                    answer = item.to_dict()
         except CareqaError as exc:
+            if writing:  # the question goes back in the box, the draft away
+                yield question, render.conversation(turns, [] if turns else self.examples(), titles), *keep
             raise gr.Error(str(exc)) from None
         turns = (turns + [answer])[-MAX_TURNS:]
         turn = len(turns) - 1
-        return ("", render.conversation(turns, [], self.titles()), turns, render.sources_panel(answer, turn),
-                render.passages_table(answer, turn), viewer.placeholder())
+        yield (gr.skip() if writing else "", render.conversation(turns, [], titles), turns,
+               render.sources_panel(answer, turn), render.passages_table(answer, turn), viewer.placeholder())
 
-    def example(self, turns: list[dict], docs: list[str] | None, section: str | None, k: float,
+    def example(self, turns: list[dict], docs: list[str] | None, section: str | None, k: float, use_llm: bool,
                 evt: gr.EventData):
         """An example question clicked: asked at once, as if typed."""
-        return self.ask(event_ref(evt), turns, docs, section, k)
+        yield from self.ask(event_ref(evt), turns, docs, section, k, use_llm)
 
     def new_conversation(self):
-        """Outputs: conversation, turns, sources, passages, viewer, docs, section, k, chips, box."""
+        """Outputs: conversation, turns, sources, passages, viewer, docs, section, k, use_llm, chips, box."""
+        on = bool(self.model)
         return (self.empty(), [], render.sources_panel(None, 0), render.passages_table(None, 0),
-                viewer.placeholder(), [], None, self.default_k, self.chips([], None, self.default_k), "")
+                viewer.placeholder(), [], None, self.default_k, on, self.chips([], None, self.default_k, on), "")
 
     # --- sources ----------------------------------------------------------------------------
     def cite(self, turns: list[dict], evt: gr.EventData):
@@ -93,10 +111,7 @@ class AskEvents:
         if found is None:
             return gr.skip(), gr.skip(), gr.skip()
         passage, highlights = found
-        sentences = answer["sentences"]
-        current = None
-        if sentence is not None and sentence < len(sentences) and sentences[sentence]["n"] == n:
-            current = (sentences[sentence]["start"], sentences[sentence]["end"])
+        current = sentence_span(answer, sentence, n) if kind == "c" else None
         try:
             doc = self.assistant.document(passage["doc_id"])
         except CareqaError:
@@ -120,16 +135,34 @@ class AskEvents:
                 f"Download {esc(name)} again</a>")
 
     # --- filters ------------------------------------------------------------------------------
-    def chips(self, docs: list[str] | None, section: str | None, k: float) -> str:
-        return render.chips(docs or [], section or "", int(k), self.default_k, self.titles())
+    def chips(self, docs: list[str] | None, section: str | None, k: float, use_llm: bool) -> str:
+        off = bool(self.model) and not use_llm
+        return render.chips(docs or [], section or "", int(k), self.default_k, self.titles(), off)
 
-    def unfilter(self, docs: list[str] | None, section: str | None, k: float, evt: gr.EventData):
-        """A chip's × clicked: that filter removed; outputs: docs, section, k, chips."""
+    def unfilter(self, docs: list[str] | None, section: str | None, k: float, use_llm: bool, evt: gr.EventData):
+        """A chip's × clicked: that filter removed; outputs: docs, section, k, use_llm, chips."""
         kind, _, value = event_ref(evt).partition(":")
         docs = [d for d in docs or [] if not (kind == "doc" and d == value)]
         section = None if kind == "section" else section
         k = self.default_k if kind == "k" else k
-        return docs, section, k, self.chips(docs, section, k)
+        use_llm = use_llm or kind == "model"
+        return docs, section, k, use_llm, self.chips(docs, section, k, use_llm)
+
+
+def sentence_span(answer: dict, index: int | None, n: int) -> tuple[int, int] | None:
+    """Where sentence `index` of the answer stands in citation n: its own span, or, for a further
+    citation of a model's sentence, the span the check found supporting it in that passage."""
+    sentences = answer["sentences"]
+    if index is None or index >= len(sentences):
+        return None
+    s = sentences[index]
+    if s["n"] == n:
+        return s["start"], s["end"]
+    for v in (answer.get("llm") or {}).get("sentences", []):
+        if v["text"] == s["text"] and n in v.get("shown", []):
+            given = v["kept"][v["shown"].index(n)]
+            return next(((f["start"], f["end"]) for f in v["support"] if f["n"] == given), None)
+    return None
 
 
 def pick(answer: dict, kind: str, n: int) -> tuple[dict, list[list[int]]] | None:

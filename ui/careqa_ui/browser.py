@@ -53,13 +53,14 @@ def open_app(driver, url: str) -> None:
 
 
 def turns(driver) -> int:
-    return len(driver.find_elements("css selector", "#conversation .turn"))
+    """Answers on the page (a draft a model is still writing is not one yet)."""
+    return len(driver.find_elements("css selector", "#conversation .turn:not(.drafting)"))
 
 
-def answered(driver, before: int) -> None:
+def answered(driver, before: int, timeout: float = TIMEOUT) -> None:
     """Wait for answer number before + 1 to be on the page."""
     wait(driver, lambda d: turns(d) > before and d.find_elements(
-        "css selector", "#conversation .turn:last-child .a > *"))
+        "css selector", "#conversation .turn:last-child:not(.drafting) .a > *"), timeout)
 
 
 def ask(driver, question: str) -> None:

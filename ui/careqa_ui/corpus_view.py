@@ -16,11 +16,12 @@ def when(stamp: str) -> str:
     return f"{stamp[:16].replace('T', ' ')} UTC" if stamp else "never"
 
 
-def header_html(docs: list[dict]) -> str:
-    """careqa's name, what it does, and one line naming the documents covered (short names
-    when the metadata has them)."""
+def header_html(docs: list[dict], model: bool = False) -> str:
+    """careqa's name, what it does (a model's sentences are checked, not quoted), and one line
+    naming the documents covered (short names when the metadata has them)."""
+    how = "checked against" if model else "quoted from"
     brand = ('<div id="brand"><h1>careqa</h1><p>Cited answers from health and social care policy documents: '
-             "every sentence is quoted from a source you can open.</p></div>")
+             f"every sentence is {how} a source you can open.</p></div>")
     if not docs:
         return brand + '<p class="covered">No documents indexed yet: add some in the Corpus tab.</p>'
     titles = [d.get("short") or d["title"] for d in docs]

@@ -28,6 +28,7 @@ class AskTab:
     docs: gr.Dropdown
     section: gr.Dropdown
     k: gr.Slider
+    use_llm: gr.Checkbox
     sources: gr.HTML
     viewer: gr.HTML
     passages: gr.HTML
@@ -57,7 +58,21 @@ def header(value: str) -> gr.HTML:
     return gr.HTML(value, elem_id="header", label="Documents covered")
 
 
-def ask_tab(default_k: int, empty: str, offered: dict[str, list]) -> AskTab:
+def model_settings(model: tuple[str, str] | None) -> gr.Checkbox:
+    """The configured model and server, shown read-only, and whether it writes the answers.
+    Only the server's own settings choose the address: a shared app must never send
+    requests wherever a browser user says."""
+    if model is not None:
+        gr.HTML(f'<p class="model-info">Answers are written by <b>{render.esc(model[0])}</b> at '
+                f"<code>{render.esc(model[1])}</code> and checked against the sources; set when careqa "
+                "was started (<code>--llm-url</code>, <code>--llm-model</code>).</p>", elem_id="model-info",
+                label="Language model")
+    return gr.Checkbox(model is not None, label="Write answers with the model", visible=model is not None,
+                       elem_id="use-llm")
+
+
+def ask_tab(default_k: int, empty: str, offered: dict[str, list], model: tuple[str, str] | None = None) -> AskTab:
+    """`model` is (name, address) of the configured model server, or None."""
     turns = gr.State([])
     with gr.Row(equal_height=False):
         with gr.Column(scale=6, min_width=300):
@@ -71,21 +86,22 @@ def ask_tab(default_k: int, empty: str, offered: dict[str, list]) -> AskTab:
                 chips = gr.HTML(render.chips([], "", default_k, default_k, {}), elem_id="chips",
                                 label="Active filters")
                 new = gr.Button("New conversation", size="sm", scale=0, min_width=150, elem_id="new")
-            with gr.Accordion("Filters", open=False, elem_id="filters"):
+            with gr.Accordion("Filters and model" if model else "Filters", open=False, elem_id="filters"):
                 docs = gr.Dropdown(label="Only these documents", multiselect=True, choices=offered["docs"],
                                    elem_id="doc-filter")
                 section = gr.Dropdown(label="Only this section (type to search)", choices=offered["sections"],
                                       value=None, allow_custom_value=True, filterable=True, elem_id="section-filter")
                 k = gr.Slider(1, max(SLIDER_MAX_K, default_k), value=default_k, step=1,
                               label="Passages to search (k)", elem_id="k")
+                use_llm = model_settings(model)
         with gr.Column(scale=5, min_width=300):
             sources = gr.HTML(render.sources_panel(None, 0), elem_id="sources", label="Sources")
             view = gr.HTML(viewer.placeholder(), elem_id="viewer", label="Document", js_on_load=SCROLL_JS)
             with gr.Accordion("All retrieved passages, ranked", open=False):
                 passages = gr.HTML(render.passages_table(None, 0), elem_id="passages", label="Passages")
     download = gr.HTML(elem_id="download", label="Download", js_on_load=DOWNLOAD_JS)
-    return AskTab(turns, conversation, question, ask, chips, new, docs, section, k, sources, view, passages,
-                  download)
+    return AskTab(turns, conversation, question, ask, chips, new, docs, section, k, use_llm, sources, view,
+                  passages, download)
 
 
 def corpus_tab(upload_mb: float, files: list[str]) -> CorpusTab:

@@ -92,7 +92,7 @@ class CorpusEvents:
             status_html = corpus_view.status_html(status)
         except CareqaError as exc:
             status, status_html = None, corpus_view.status_html(None, str(exc))
-        return (corpus_view.header_html(docs),
+        return (corpus_view.header_html(docs, bool(self.assistant.settings.llm_url)),
                 corpus_view.corpus_summary(docs, status, offered["pending"], offered["gone"]),
                 corpus_view.document_rows(docs), gr.update(choices=offered["files"], value=None),
                 gr.update(choices=offered["docs"]), gr.update(choices=offered["sections"]), status_html)

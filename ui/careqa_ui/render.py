@@ -14,6 +14,7 @@ from careqa.export import section_label, to_markdown
 from careqa.records import innermost
 
 SNIPPET_CHARS = 220  # about two lines of a source card
+DRAFTING = "Drafting; citations are checked when it finishes"
 _REF = re.compile(r"(\d+)-([cp])-(\d+)(?:-(\d+))?")
 
 
@@ -47,14 +48,24 @@ def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
 
 # --- the conversation ------------------------------------------------------------------------
 
-def conversation(turns: list[dict], examples: list[str], titles: dict[str, str]) -> str:
-    """Every turn of the conversation, or a welcome with example questions when it is empty."""
-    if not turns:
+def conversation(turns: list[dict], examples: list[str], titles: dict[str, str],
+                 draft: tuple[str, str] | None = None) -> str:
+    """Every turn of the conversation, or a welcome with example questions when it is empty;
+    `draft` (question, text so far) is an answer a model is still writing, shown last."""
+    if not turns and draft is None:
         items = "".join(act("example", q, esc(q), "example") for q in examples)
         tries = f'<div class="examples"><span>Try</span>{items}</div>' if items else ""
         return ('<div class="conv empty"><p>Ask about the documents listed above, in your own words; '
                 "follow-up questions can refer to earlier answers.</p>" + tries + "</div>")
-    return '<div class="conv">' + "".join(turn_html(a, i, titles) for i, a in enumerate(turns)) + "</div>"
+    writing = draft_html(*draft) if draft is not None else ""
+    return '<div class="conv">' + "".join(turn_html(a, i, titles) for i, a in enumerate(turns)) + writing + "</div>"
+
+
+def draft_html(question: str, text: str) -> str:
+    """A model's answer as it is written: plain escaped text, no citations until it is checked."""
+    shown = esc(text) if text.strip() else '<span class="waiting">…</span>'
+    return (f'<section class="turn drafting"><p class="q">{esc(question)}</p><div class="a">'
+            f'<p class="by drafting">{DRAFTING}</p><p class="draft">{shown}</p></div></section>')
 
 
 def turn_html(answer: dict, turn: int, titles: dict[str, str]) -> str:
@@ -72,20 +83,30 @@ def turn_html(answer: dict, turn: int, titles: dict[str, str]) -> str:
             f"{actions}</section>")
 
 
+def written_by(llm: dict) -> str:
+    """Who wrote the answer: the model, checked (and what the check removed), or why the model's
+    answer is not the one shown ('' when no model is configured or it was switched off)."""
+    if llm.get("used"):
+        note = f' <span class="note">{esc(llm["note"])}</span>' if llm.get("note") else ""
+        return f'<p class="by model">Written by {esc(llm["model"])}, checked against the sources.{note}</p>'
+    return f'<p class="by fallback">{esc(llm["fallback"])}</p>' if llm.get("fallback") else ""
+
+
 def answer_body(answer: dict, turn: int) -> str:
     """The answer's blocks: paragraphs, lists, a heading per compared entity, plain notes."""
+    by = written_by(answer.get("llm") or {})
     if answer["abstained"]:
         reason = f" {esc(answer['reason'])}" if answer.get("reason") else ""
-        return (f'<p class="abstained"><strong>No answer in the documents.</strong>{reason}</p>'
+        return (f'{by}<p class="abstained"><strong>No answer in the documents.</strong>{reason}</p>'
                 '<p class="hint">The closest passages are under Sources; open one to check.</p>')
-    out, index = [], 0
+    out, index = [by], 0
     by_n = {c["n"]: c for c in answer["citations"]}
     for block in answer["blocks"]:
         if block.get("heading"):
             out.append(f'<h4 class="entity">{esc(block["heading"])}</h4>')
         pieces = []
         for s in block["sentences"]:
-            pieces.append(sentence_html(s, by_n[s["n"]], turn, index, block.get("heading", "")))
+            pieces.append(sentence_html(s, by_n, turn, index, block.get("heading", "")))
             index += 1
         if pieces and block.get("style") == "list":
             out.append('<ul class="items">' + "".join(f"<li>{p}</li>" for p in pieces) + "</ul>")
@@ -96,12 +117,24 @@ def answer_body(answer: dict, turn: int) -> str:
     return "".join(out)
 
 
-def sentence_html(s: dict, c: dict, turn: int, index: int, heading: str) -> str:
-    """A quoted sentence with its lead (unless the heading says it) and its [n] button."""
+def sentence_html(s: dict, by_n: dict[int, dict], turn: int, index: int, heading: str) -> str:
+    """A sentence with its lead (unless the heading says it) and its [n] buttons: one for a
+    quoted sentence, and one more for each further passage a model's sentence is checked against."""
     lead = f"<b>{esc(s['lead'])}:</b> " if s.get("lead") and s["lead"] != heading else ""
-    where = section_label(c["section"], c["title"])
-    tip = f"{c['title']} — {where}" if where else c["title"]
-    return lead + esc(s["text"]) + " " + act("cite", ref(turn, "c", s["n"], index), f"[{s['n']}]", "cite", tip)
+    marks = []
+    for n in (s["n"], *s.get("also", ())):
+        c = by_n[n]
+        where = section_label(c["section"], c["title"])
+        tip = f"{c['title']} — {where}" if where else c["title"]
+        marks.append(act("cite", ref(turn, "c", n, index), f"[{n}]", "cite", tip))
+    return lead + esc(s["text"]) + " " + "".join(marks)
+
+
+def quoted(c: dict) -> str:
+    """The document text a citation supports the answer with (its highlights, in document
+    order): the quoted sentences of an extractive answer, the passage's own words for a model's."""
+    spans = sorted((a - c["start"], b - c["start"]) for a, b in c["highlights"])
+    return " ".join(c["text"][max(0, a):b] for a, b in spans)
 
 
 def filters_line(filters: dict, titles: dict[str, str]) -> str:
@@ -136,11 +169,9 @@ def sources_panel(answer: dict | None, turn: int, selected: str = "") -> str:
         head = "Closest passages"
         note = '<p class="note">None of these answers the question; they are what came nearest.</p>'
     else:
-        quoted: dict[int, list[str]] = {}
-        for s in answer["sentences"]:
-            quoted.setdefault(s["n"], []).append(s["text"])
-        cards = [_card(c, ref(turn, "c", c["n"]), str(c["n"]), snippet(" ".join(quoted.get(c["n"], []))),
-                       selected.startswith(ref(turn, "c", c["n"]))) for c in answer["citations"]]
+        cards = [_card(c, ref(turn, "c", c["n"]), str(c["n"]), snippet(quoted(c)),
+                       selected.startswith(ref(turn, "c", c["n"]) + "-") or selected == ref(turn, "c", c["n"]))
+                 for c in answer["citations"]]
         head, note = "Sources", ""
     if not cards:
         note = '<p class="note">No passage matched the filters.</p>'
@@ -169,13 +200,17 @@ def passages_table(answer: dict | None, turn: int) -> str:
             f'<th>Cited</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
 
 
-def chips(docs: list[str], section: str, k: int, default_k: int, titles: dict[str, str]) -> str:
-    """The active filters as chips, each with a button that removes it."""
+def chips(docs: list[str], section: str, k: int, default_k: int, titles: dict[str, str],
+          model_off: bool = False) -> str:
+    """The active filters as chips, each with a button that removes it; `model_off` when a model
+    is configured but answers are set to be careqa's own, quoted ones."""
     items = [(f"Document: {titles.get(d, d)}", f"doc:{d}") for d in docs or []]
     if section:
         items.append((f"Section: {innermost(section) or section}", "section:"))
     if k != default_k:
         items.append((f"{k} passages", "k:"))
+    if model_off:
+        items.append(("Model off: quoted answers only", "model:"))
     if not items:
         return '<div class="chips"><span class="none">Searching all documents</span></div>'
     return '<div class="chips">' + "".join(

@@ -55,6 +55,16 @@ button.example:hover { background: #ccfbf1; }
 .turn .a h4.entity { font-size: 0.98rem; margin: 0.6em 0 0.2em; color: #134e4a; }
 .turn .a p.note { color: #78716c; font-style: italic; }
 .turn .abstained strong { color: #9a3412; }
+.turn .a p.by { font-size: 0.85rem; line-height: 1.45; margin: 0 0 0.4em; color: #57534e; }
+.turn .a p.by.model { color: #115e59; }
+.turn .a p.by.model .note { color: #78716c; }
+.turn .a p.by.fallback { color: #9a3412; background: #fff7ed; border-left: 3px solid #fdba74; padding: 3px 8px;
+  border-radius: 0 6px 6px 0; }
+.turn .a p.by.drafting { color: #78716c; font-style: italic; }
+.turn .a p.draft { white-space: pre-wrap; color: #44403c; }
+.turn .a .waiting { color: #a8a29e; }
+.model-info { margin: 0; font-size: 0.88rem; color: #57534e; overflow-wrap: anywhere; }
+.model-info code { font-size: 0.8rem; background: #f5f5f4; padding: 0 4px; border-radius: 4px; }
 .turn .hint, .filters { color: #a8a29e; font-size: 0.82rem; margin: 0.2em 0 0; }
 .turn .actions { display: flex; flex-wrap: wrap; gap: 4px 12px; margin-top: 4px; }
 .turn .actions button { background: none; border: none; padding: 0; color: #0f766e; font-size: 0.85rem;
@@ -185,11 +195,15 @@ if (!window.careqaBridge) {
     if (e.key === 'Escape' && back) back.click();
   });
 }
+let drafting = false;
 const toLatest = () => {
   const box = element.querySelector('.conv');
   const turns = element.querySelectorAll('.turn');
   const last = turns[turns.length - 1];
-  if (!box || !last) return;
+  const writing = !!last && last.classList.contains('drafting');
+  const growing = writing && drafting;  // a growing draft: brought into view once, then left where the reader is
+  drafting = writing;
+  if (!box || !last || growing) return;
   if (getComputedStyle(box).maxHeight !== 'none') {
     box.scrollTop = last.offsetTop - 4;
     return;
