@@ -170,3 +170,9 @@ def test_abstention_reasons_are_plain_words(tiny):
 def test_the_same_question_in_other_words_is_answered(tiny):
     answer = tiny.ask("Which staff go to older people's houses to get them settled after a hospital stay?")
     assert not answer.abstained and "nurse, a physiotherapist and a social worker" in answer.text
+
+
+def test_a_compound_question_answers_each_part(tiny):
+    answer = tiny.ask("When were Rapid Home Support Teams created, and how are the teams funded?")
+    assert not answer.abstained and "2019" in answer.text and "levy on hospital trusts" in answer.text
+    verbatim(tiny, answer)

@@ -96,3 +96,16 @@ def test_cli_format_md_prints_the_markdown_export(bundled, assistant, capsys):
     out = capsys.readouterr().out
     assert out == to_markdown(assistant.ask(NORWAY).to_dict())
     assert "**References**" in out and "The Commonwealth Fund, 2017." in out
+
+
+def test_a_model_answer_exports_every_marker_and_says_who_wrote_it():
+    from careqa.export import to_docx, to_markdown
+
+    answer = dict(shapes.list_answer(), llm={"used": True, "model": "llama3.2"})
+    answer["blocks"] = [dict(b, sentences=[dict(s, also=[2]) for s in b["sentences"]]) for b in answer["blocks"]]
+    md = to_markdown(answer)
+    for s in answer["blocks"][0]["sentences"]:
+        assert f"[{s['n']}][2]" in md
+    assert "Written by llama3.2, checked against the sources." in md
+    text = "\n".join(p.text for p in Document(io.BytesIO(to_docx(answer))).paragraphs)
+    assert "Written by llama3.2" in text and "][2]" in text

@@ -142,3 +142,13 @@ def test_codes_are_names_the_evidence_must_hold():
     assert [(e.name, e.type) for e in analysis.entities] == [("0-7-90-90", "name")]
     from careqa.speaks import text_mentions
     assert text_mentions("the 0\u20137\u201390\u201390 rule of Sweden", analysis.entities[0])
+
+
+def test_a_compound_question_splits_into_its_questions():
+    from careqa.question import split_compound
+
+    assert split_compound("When was the fund created, and what does it do?") == \
+        ["When was the fund created?", "What does it do?"]
+    assert split_compound("What is the Better Care Fund and what is it used for?") == \
+        ["What is the Better Care Fund?", "What is it used for?"]
+    assert split_compound("How do Sweden and Denmark pay?") == ["How do Sweden and Denmark pay?"]

@@ -49,10 +49,19 @@ def reference(c: dict) -> str:
     return " ".join(ended + [web_address(c.get("url", ""))]).strip()
 
 
-def sentence_parts(block: dict) -> list[tuple[str, str, int]]:
-    """(lead, text, n) for each sentence of a block; a lead the block's heading already says is dropped."""
-    return [("" if s.get("lead", "") == block.get("heading", "") else s.get("lead", ""), s["text"], s["n"])
+def sentence_parts(block: dict) -> list[tuple[str, str, str]]:
+    """(lead, text, markers) for each sentence of a block: markers "[1]", or "[1][3]" when a
+    model's sentence is supported by more than one passage; a lead the block's heading already
+    says is dropped."""
+    return [("" if s.get("lead", "") == block.get("heading", "") else s.get("lead", ""), s["text"],
+             "".join(f"[{n}]" for n in (s["n"], *s.get("also", ()))))
             for s in block["sentences"]]
+
+
+def written_by(answer: dict) -> str:
+    """'Written by <model>, checked against the sources.' for a model's answer, else ''."""
+    llm = answer.get("llm") or {}
+    return f"Written by {llm.get('model', 'a language model')}, checked against the sources." if llm.get("used") else ""
 
 
 def to_markdown(answer: dict) -> str:
@@ -66,12 +75,14 @@ def to_markdown(answer: dict) -> str:
     for block in answer["blocks"]:
         if block.get("heading"):
             out.append(f"### {md_escape(block['heading'])}")
-        lines = [(f"**{md_escape(lead)}:** " if lead else "") + f"{md_escape(text)} [{n}]"
-                 for lead, text, n in sentence_parts(block)]
+        lines = [(f"**{md_escape(lead)}:** " if lead else "") + f"{md_escape(text)} {markers}"
+                 for lead, text, markers in sentence_parts(block)]
         if lines:
             out.append("\n".join(f"- {line}" for line in lines) if block.get("style") == "list" else " ".join(lines))
         if block.get("note"):
             out.append(f"*{md_escape(block['note'])}*")
+    if written_by(answer):
+        out.append(f"*{written_by(answer)}*")
     if answer["citations"]:
         out.append("**References**")
         out += [f"[{c['n']}] {md_escape(reference(c))}" for c in answer["citations"]]
@@ -96,6 +107,8 @@ def to_docx(answer: dict) -> bytes:
     else:
         for block in answer["blocks"]:
             _docx_block(doc, block)
+        if written_by(answer):
+            doc.add_paragraph().add_run(_xml(written_by(answer))).italic = True
         if answer["citations"]:
             doc.add_heading("References", level=3)
             for c in answer["citations"]:
@@ -110,13 +123,13 @@ def _docx_block(doc, block: dict) -> None:
     if block.get("heading"):
         doc.add_heading(_xml(block["heading"]), level=3)
     paragraph = None
-    for lead, text, n in sentence_parts(block):
+    for lead, text, markers in sentence_parts(block):
         if block.get("style") == "list" or paragraph is None:
             paragraph = doc.add_paragraph(style="List Bullet" if block.get("style") == "list" else None)
         else:
             paragraph.add_run(" ")
         if lead:
             paragraph.add_run(_xml(f"{lead}: ")).bold = True
-        paragraph.add_run(_xml(f"{text} [{n}]"))
+        paragraph.add_run(_xml(f"{text} {markers}"))
     if block.get("note"):
         doc.add_paragraph().add_run(_xml(block["note"])).italic = True
