@@ -12,7 +12,8 @@ from dataclasses import replace
 import numpy as np
 
 from .abstain import judge, titles
-from .compose import PLACE_NOUNS, comparison, names_the_asked_place, paragraph, sentences_of
+from .compose import (PER_ENTITY_SENTENCES, PLACE_NOUNS, comparison, in_reading_order, names_the_asked_place,
+                      paragraph, select, sentences_of)
 from .evidence import Sentence, candidates, weights_for
 from .gather import gather, mentioned
 from .lists import MAX_ITEMS, best_run, enumerated, list_sentences, runs_in, siblings
@@ -56,7 +57,7 @@ def render(blocks: list[Block], stated: str = "") -> str:
             quoted = f"{s.lead + ': ' if s.lead else ''}{' '.join(s.text.split())} [{s.n}]"
             text += (f"\n- {_MARKER.sub('', quoted)}" if _MARKER.match(s.text) else f" {quoted}")
         text = " ".join(x for x in (text.strip(" "), b.note) if x).lstrip("\n")
-        parts.append(f"{b.heading}: {text}" if b.heading else text)
+        parts.append((f"{b.heading}:\n" if text.startswith("- ") else f"{b.heading}: ") + text if b.heading else text)
     return "\n\n".join(parts)
 
 
@@ -116,6 +117,8 @@ def compose(stored, analysis: Analysis, q: np.ndarray, grounded: list[Sentence],
             pool = candidates(stored, analysis, q, found.by_entity.get(name, []))
             per[entity] = [s for s in pool if text_mentions(s.text, entity) or text_mentions(s.passage.section, entity)]
         return comparison(per, analysis, numbering, lambda e: bool(found.by_entity.get(e.name))), ""
+    if found.by_document:
+        return per_document(stored, analysis, q, found.by_document, numbering), ""
     if analysis.kind == "list":
         sources = list({s.passage.chunk_id: s.passage for s in grounded}.values())
         naming = [p for p in sources if all(mentions(p, e) for e in analysis.entities)]
@@ -130,6 +133,20 @@ def compose(stored, analysis: Analysis, q: np.ndarray, grounded: list[Sentence],
     if block is None:
         return [], ""
     return [block, *introduced_lists(stored, block, grounded, analysis, numbering)], ""
+
+
+def per_document(stored, analysis: Analysis, q: np.ndarray, by_document: dict[str, list[Passage]],
+                 numbering: Numbering) -> list[Block]:
+    """A short paragraph from each document the question names, under its short title."""
+    blocks = []
+    for doc_id, passages in by_document.items():
+        title = re.split(r"[:?(]", stored.documents[doc_id]["title"])[0].strip()
+        chosen = select(candidates(stored, analysis, q, passages), set(analysis.focus), PER_ENTITY_SENTENCES)
+        if chosen:
+            blocks.append(Block(sentences_of(in_reading_order(chosen), analysis, numbering), heading=title))
+        else:
+            blocks.append(Block([], heading=title, note="This document says nothing on this."))
+    return blocks
 
 
 def list_blocks(stored, run, passages: list[Passage], analysis: Analysis, numbering: Numbering) -> list[Block]:

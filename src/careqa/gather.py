@@ -31,6 +31,7 @@ class Gathered:
     passages: list[Passage]
     by_entity: dict[str, list[Passage]] = field(default_factory=dict)
     extra: list[Passage] = field(default_factory=list)
+    by_document: dict[str, list[Passage]] = field(default_factory=dict)
 
 
 def lexical_query(question: str, analysis: Analysis) -> str:
@@ -68,6 +69,9 @@ def gather(searcher, question: str, q: np.ndarray, analysis: Analysis, k: int,
     for name in analysis.compared:
         entity = next(e for e in analysis.entities if e.name == name)
         result.by_entity[name] = entity_passages(searcher, entity, analysis, q, docs, section)
+    if len(analysis.documents) > 1 and list(docs or []) == list(analysis.documents):
+        for doc in analysis.documents:  # "what do the brief and the explainer say": each one's passages
+            result.by_document[doc] = rerank(stored, searcher.search(q, text, POOL, [doc], section), q)[:PER_ENTITY]
     return result
 
 
