@@ -176,3 +176,10 @@ def test_a_compound_question_answers_each_part(tiny):
     answer = tiny.ask("When were Rapid Home Support Teams created, and how are the teams funded?")
     assert not answer.abstained and "2019" in answer.text and "levy on hospital trusts" in answer.text
     verbatim(tiny, answer)
+
+
+def test_documents_named_together_each_answer_under_their_title(tiny):
+    answer = tiny.ask("What do the Zeta briefing and the Omega Trust explainer say about discharge and budgets?")
+    assert [b.heading for b in answer.blocks] == ["Working together on discharge", "Pooled budgets explained"]
+    assert {c.passage.doc_id for c in answer.citations} == {"brief", "explainer"}
+    verbatim(tiny, answer)
