@@ -29,6 +29,7 @@ CARRY = 0.85  # a sentence right after a relevant one on the same line often car
 CARRY_ANAPHOR = 0.95  # ... all the more when it opens by pointing back ("They", "This")
 SUBJECT_WORDS = 4  # how many opening words say what a sentence is about
 MIN_TERMS = 3  # fewer content words than this is a fragment, not a sentence
+PARAGRAPH_REACH = 3000  # characters looked back for a sentence's paragraph start; longer paragraphs are rare
 MENTION_BONUS = 0.1  # a passage naming every entity the question names, over one that only may be about it
 DEFINES_BONUS = 0.3  # "long form (SHORT)": the sentence that says what an abbreviation stands for
 
@@ -218,12 +219,13 @@ def candidates(stored, analysis: Analysis, q: np.ndarray, passages: list[Passage
                    + (DEFINES_BONUS if any(d.search(text) for d in defines) else 0.0))
             carry = 0.0 if "\n" in gap else (CARRY_ANAPHOR if ANAPHOR.match(text) else CARRY)
             inherited = carry * previous_raw if previous is not None else 0.0
-            blank = max(before_text.rfind("\n\n"), before_text.rfind("\n \n")) if (before_text := stored.text(
-                p.doc_id, p.start, a)) else -1
+            reach = max(0, a - PARAGRAPH_REACH)  # the paragraph may begin before the passage does
+            before_text = stored.text(p.doc_id, reach, a)
+            blank = max(before_text.rfind("\n\n"), before_text.rfind("\n \n"))
             marks = flags(text, whole_line, p.title) - ({"reference"} if cited_allowed else set())
             s = Sentence(p, a, b, text, vec, dense, cover, max(raw, inherited), frozenset(words | section),
                          previous if carry else None, marks, figure,
-                         (p.doc_id, p.start + blank + 1 if blank >= 0 else p.start), coverage(words, weights), result)
+                         (p.doc_id, reach + blank + 1 if blank >= 0 else reach), coverage(words, weights), result)
             out.append(s)
             previous, previous_raw = s, raw
     return out
