@@ -188,16 +188,14 @@ def combine(whole: Answer, parts: list[Answer]) -> Answer:
     answered = [a for a in parts if not a.abstained]
     if not answered:
         return whole
-    numbering, by_chunk, blocks = Numbering(), {}, []
+    numbering, blocks = Numbering(), []
     for a in answered:
         cited = {c.n: c.passage for c in a.citations}
-        by_chunk.update({c.passage.chunk_id: c.passage for c in a.citations})
         seen = {(s.doc_id, s.start) for b in blocks for s in b.sentences}
         for b in a.blocks:
             kept = [replace(s, n=numbering(cited[s.n])) for s in b.sentences if (s.doc_id, s.start) not in seen]
             if kept or b.note:
                 blocks.append(replace(b, sentences=kept))
-    stated = next((a.diagnostics.get("stated", "") for a in answered), "")
-    return replace(whole, text=render(blocks, stated), abstained=False, reason="", blocks=blocks,
+    return replace(whole, text=render(blocks), abstained=False, reason="", blocks=blocks,
                    citations=citations(blocks, numbering),
                    diagnostics={**whole.diagnostics, "parts": [a.question for a in parts]})
