@@ -89,9 +89,12 @@ def find_places(text: str, defined: frozenset[str] = frozenset()) -> list[tuple[
     return found
 
 
+MAX_SUBPLACE_WORDS = 4  # "Prince Edward Island", "Friuli-Venezia Giulia": no province name is longer
+
+
 @lru_cache(maxsize=1)
-def _subplaces() -> tuple[re.Pattern, dict[str, Place]]:
-    """Provinces and states of countryinfo's countries, as written (capitalised) only."""
+def _subplaces() -> dict[str, Place]:
+    """Provinces and states of countryinfo's countries by name, as written (capitalised)."""
     from countryinfo import all_countries
 
     by_name = {}
@@ -99,17 +102,42 @@ def _subplaces() -> tuple[re.Pattern, dict[str, Place]]:
         for n in c.provinces() or []:
             if len(n) > 3 and n[:1].isupper():
                 by_name[n] = Place(n, (n,), (), c.name())
-    names = sorted(by_name, key=len, reverse=True)
-    return re.compile(r"(?<![\w-])(" + "|".join(re.escape(n) for n in names) + r")(?![\w-])"), by_name
+    return by_name
+
+
+_WORDS = re.compile(r"[A-Za-z][\w'.-]*")
+
+
+def _in_longer_name(words: list, first: int, last: int, text: str) -> bool:
+    """True when a capitalised word (not a little word such as "In") runs straight into the
+    span on either side: "Vittorio Veneto" names a town, not the region of Veneto."""
+    from .lexical import stopwords
+
+    def name_word(j: int) -> bool:
+        return 0 <= j < len(words) and words[j].group()[:1].isupper() and words[j].group().lower() not in stopwords()
+
+    before = first > 0 and text[words[first - 1].end():words[first].start()] == " " and name_word(first - 1)
+    after = last + 1 < len(words) and text[words[last].end():words[last + 1].start()] == " " and name_word(last + 1)
+    return before or after
 
 
 @lru_cache(maxsize=8192)
 def find_subplaces(text: str) -> list[tuple[int, int, Place]]:
     """(start, end, place) of each province or state named in text ("Ontario" in Canada), unless
     it is part of a longer name ("Vittorio Veneto" is a town, not the region of Veneto)."""
-    pattern, by_name = _subplaces()
-    return [(m.start(), m.end(), by_name[m.group(1)]) for m in pattern.finditer(text)
-            if not re.search(r"[A-Z][\w'-]*\s$", text[:m.start()]) and not re.match(r"\s[A-Z]", text[m.end():])]
+    by_name = _subplaces()
+    words = list(_WORDS.finditer(text))
+    found, i = [], 0
+    while i < len(words):
+        for n in range(min(MAX_SUBPLACE_WORDS, len(words) - i), 0, -1):
+            a, b = words[i].start(), words[i + n - 1].end()
+            place = by_name.get(text[a:b])
+            if place and not _in_longer_name(words, i, i + n - 1, text):
+                found.append((a, b, place))
+                i += n - 1
+                break
+        i += 1
+    return found
 
 
 @lru_cache(maxsize=8192)

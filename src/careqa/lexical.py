@@ -28,10 +28,15 @@ QUESTION_WORDS = frozenset({"what", "how", "why", "when", "which", "who", "whom"
 
 @lru_cache(maxsize=1)
 def stopwords() -> frozenset[str]:
-    """A maintained English stop-word list (NLTK's, as bm25s ships it) plus question words."""
-    from bm25s.stopwords import STOPWORDS_EN_PLUS
+    """A maintained English stop-word list (NLTK's, as bm25s ships it) plus question words. The
+    list's module is read on its own: importing bm25s itself loads scipy, a third of a cold start."""
+    import importlib.util
 
-    return frozenset(STOPWORDS_EN_PLUS) | QUESTION_WORDS
+    folder = importlib.util.find_spec("bm25s").submodule_search_locations[0]
+    spec = importlib.util.spec_from_file_location("careqa_nltk_stopwords", f"{folder}/stopwords.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return frozenset(module.STOPWORDS_EN_PLUS) | QUESTION_WORDS
 
 
 def terms(text: str) -> list[str]:
