@@ -152,3 +152,11 @@ def test_a_compound_question_splits_into_its_questions():
     assert split_compound("What is the Better Care Fund and what is it used for?") == \
         ["What is the Better Care Fund?", "What is it used for?"]
     assert split_compound("How do Sweden and Denmark pay?") == ["How do Sweden and Denmark pay?"]
+
+
+def test_provinces_are_places_within_their_country_unless_part_of_a_longer_name():
+    from careqa.aliases import find_subplaces
+
+    assert [(p.name, p.within) for _, _, p in find_subplaces("In Ontario and Quebec, one ministry")] == \
+        [("Ontario", "Canada"), ("Quebec", "Canada")]
+    assert find_subplaces("Studies in Vittorio Veneto found fewer admissions") == []
