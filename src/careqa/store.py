@@ -5,7 +5,7 @@ back, verify); a `StoredIndex` is one loaded version: dense search, lexical sear
 passages, document text and sentence vectors. Retrieval (retrieve.py) fuses the dense and lexical
 lists itself, so answers do not depend on the backend. Backends: the versioned on-disk FAISS
 store (faiss_store.py), the default; a second backend (Milvus) is another module implementing
-these two classes and one more entry in `open_store`.
+these two classes and one more entry in `open_store`: Milvus (milvus_store.py).
 
 On-disk FAISS store, FORMAT_VERSION 2 (index/<name>/v-<stamp>/; versions and CURRENT: folders.py):
 
@@ -197,9 +197,17 @@ class Store(ABC):
     def leftovers(self) -> list[str]:
         """What an interrupted writer left (the next writer removes it)."""
 
+    def location(self) -> str:
+        """Where the index lives, for status lines and messages."""
+        return str(self.settings.index_dir)
+
 
 def open_store(settings: Settings) -> Store:
-    """The store the settings name (CAREQA_STORE)."""
+    """The store the settings name (CAREQA_STORE): on-disk FAISS folders, or Milvus."""
+    if settings.store == "milvus":
+        from .milvus_store import MilvusStore
+
+        return MilvusStore(settings)
     from .faiss_store import FaissStore
 
     return FaissStore(settings)
