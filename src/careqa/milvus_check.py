@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .milvus_index import ITERATOR_BATCH, MilvusIndex
+from .milvus_index import ITERATOR_BATCH, LENGTH, P_FROM, MilvusIndex
 
 
 def count(client, name: str) -> int:
@@ -44,8 +44,8 @@ def check_catalogue(stored: MilvusIndex) -> list[str]:
 
 def check_passages(client, stored: MilvusIndex) -> list[str]:
     """Each passage inside its document's text, in its document's rows, with a unit vector."""
-    problems, bounds = [], np.array([e[-4] for e in stored.catalogue] + [stored.num_chunks])
-    lengths = np.array([e[-5] for e in stored.catalogue] + [0])
+    problems, bounds = [], np.array([e[P_FROM] for e in stored.catalogue] + [stored.num_chunks])
+    lengths = np.array([e[LENGTH] for e in stored.catalogue] + [0])
     for page in scan(client, stored.names.passages, ["row", "document", "start", "end", "vector"]):
         row = np.array([r["row"] for r in page])
         doc = np.array([r["document"] for r in page])
@@ -62,7 +62,7 @@ def check_passages(client, stored: MilvusIndex) -> list[str]:
 
 
 def check_sentences(client, stored: MilvusIndex) -> list[str]:
-    lengths = np.array([e[-5] for e in stored.catalogue] + [0])
+    lengths = np.array([e[LENGTH] for e in stored.catalogue] + [0])
     for page in scan(client, stored.names.sentences, ["document", "start", "end"]):
         doc = np.array([r["document"] for r in page])
         start, end = np.array([r["start"] for r in page]), np.array([r["end"] for r in page])

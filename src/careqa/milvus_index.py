@@ -8,7 +8,8 @@ weights exactly as the FAISS store computes them, so the two stores give the sam
 from __future__ import annotations
 
 import json
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from collections.abc import Mapping
 from functools import cached_property, lru_cache
 from typing import Sequence
@@ -22,9 +23,14 @@ from .records import Chunk
 from .store import DocumentContents, StoredIndex
 
 PIECE_CACHE = 256  # text pieces a process keeps (4 MB at most): those of the last few answers
+ROW_CACHE = 2048  # passages kept with their vectors (~4 MB at 384 dimensions): a question's candidates
+SPAN_CACHE = 1024  # passages whose sentences are kept (~12 MB): those of the last few answers
 ITERATOR_BATCH = 4096  # rows per page when a query may return more than Milvus's 16,384 limit
-PASSAGE_FIELDS = ["row", "chunk_id", "doc_id", "section", "start", "end", "tokens", "text"]
+PASSAGE_FIELDS = ["row", "chunk_id", "doc_id", "section", "document", "start", "end", "tokens", "text", "vector",
+                  "lexical"]
 CATALOGUE = ("doc_id", *META, "sha256", "length", "passage_from", "passage_to", "sentence_from", "sentence_to")
+LENGTH, P_FROM, P_TO, S_FROM, S_TO = (CATALOGUE.index(c) for c in CATALOGUE[-5:])
+QUERY_MAX = 16_384  # the most rows one Milvus query returns
 
 
 class Selection(np.ndarray):
@@ -48,6 +54,26 @@ def rows_expr(rows: np.ndarray) -> str:
     breaks = np.flatnonzero(np.diff(rows) != 1)
     starts, ends = np.r_[rows[0], rows[breaks + 1]], np.r_[rows[breaks], rows[-1]]
     return " or ".join(f"(row >= {a} and row <= {b})" for a, b in zip(starts.tolist(), ends.tolist()))
+
+
+class Recent:
+    """A small thread-safe least-recently-used map: what several calls of one answer share."""
+
+    def __init__(self, size: int):
+        self.size, self.items, self.lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+            return self.items.get(key)
+
+    def put(self, key, value) -> None:
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
 
 
 class CatalogueTable(Mapping):
@@ -79,11 +105,11 @@ class MilvusIndex(StoredIndex):
         if params["kind"] == "hnsw":
             self.search_params["params"]["ef"] = ef_search or params["ef_search"]
         self.piece = lru_cache(maxsize=PIECE_CACHE)(self._piece)
+        self.rows, self.spans = Recent(ROW_CACHE), Recent(SPAN_CACHE)
 
     # --- reading the documents collection -------------------------------------------------
     def blob(self, kind: str, document: int = -1) -> str:
-        rows = self.client.query(self.names.documents, filter=f'kind == "{kind}" and document == {document}',
-                                 output_fields=["piece", "body"], limit=16384)
+        rows = self.all_rows(self.names.documents, f'kind == "{kind}" and document == {document}', ["piece", "body"])
         return "".join(r["body"] for r in sorted(rows, key=lambda r: r["piece"]))
 
     def _piece(self, document: int, piece: int) -> str:
@@ -124,7 +150,8 @@ class MilvusIndex(StoredIndex):
         return json.loads(self.blob("abbreviations"))
 
     def text(self, doc_id: str, start: int = 0, end: int | None = None) -> str:
-        number, length = self.numbers[doc_id], self.entry(doc_id)["length"]
+        number = self.numbers[doc_id]
+        length = self.owned(number, LENGTH)
         end = length if end is None else min(max(end, 0), length)
         start = min(max(start, 0), end)
         if start == end:
@@ -138,18 +165,44 @@ class MilvusIndex(StoredIndex):
         return text[start - first * PIECE:end - first * PIECE]
 
     def sentences(self, doc_id: str, start: int, end: int) -> tuple[np.ndarray, np.ndarray]:
-        entry = self.entry(doc_id)
-        empty = np.zeros((0, 2), "int64"), np.zeros((0, self.manifest["dimension"]), "float32")
-        if not self.manifest.get("sentences") or entry["sentence_from"] == entry["sentence_to"]:
-            return empty
-        rows = self.client.query(self.names.sentences, output_fields=["start", "end", "vector"], limit=16384,
-                                 filter=f"document == {self.numbers[doc_id]} and start >= {int(start)} "
-                                        f"and end <= {int(end)}")
-        if not rows:
-            return empty
-        rows.sort(key=lambda r: r["start"])
-        return (np.array([[r["start"], r["end"]] for r in rows], dtype="int64"),
-                np.array([r["vector"] for r in rows], dtype="float32"))
+        key = (self.numbers[doc_id], int(start), int(end))
+        if self.spans.get(key) is None:
+            self.read_sentences([key])
+        return self.spans.get(key)
+
+    def read_sentences(self, keys: list[tuple[int, int, int]]) -> None:
+        """The sentences inside each (document, start, end) span, in one query, into the cache."""
+        dimension = self.manifest["dimension"]
+        wanted = [k for k in keys if self.manifest.get("sentences") and self.owned(k[0], S_TO) > self.owned(k[0], S_FROM)]
+        found: dict[tuple, list] = {k: [] for k in keys}
+        if wanted:
+            expr = " or ".join(f"(document == {d} and start >= {a} and end <= {b})" for d, a, b in wanted)
+            most = sum(self.owned(d, S_TO) - self.owned(d, S_FROM) for d in {k[0] for k in wanted})
+            for r in self.all_rows(self.names.sentences, expr, ["document", "start", "end", "vector"], most):
+                for d, a, b in wanted:
+                    if r["document"] == d and a <= r["start"] and r["end"] <= b:
+                        found[(d, a, b)].append(r)
+        for key, rows in found.items():
+            rows.sort(key=lambda r: r["start"])
+            self.spans.put(key, (np.array([[r["start"], r["end"]] for r in rows], dtype="int64").reshape(-1, 2),
+                                 np.array([r["vector"] for r in rows], dtype="float32").reshape(-1, dimension)))
+
+    def owned(self, document: int, column: int) -> int:
+        return self.catalogue[document][column]
+
+    def all_rows(self, collection: str, expr: str, fields: list[str], most: int | None = None) -> list[dict]:
+        """Every row matching a filter: one query when at most `most` can match (within Milvus's
+        16,384-row limit), else page by page."""
+        if most is not None and most <= QUERY_MAX:
+            return self.client.query(collection, filter=expr, output_fields=fields, limit=max(most, 1))
+        found = []
+        pages = self.client.query_iterator(collection, batch_size=ITERATOR_BATCH, filter=expr, output_fields=fields)
+        try:
+            while page := pages.next():
+                found += page
+        finally:
+            pages.close()
+        return found
 
     def doc_frequency(self, term: str) -> int:
         found = self.vocabulary.get(term)
@@ -172,27 +225,16 @@ class MilvusIndex(StoredIndex):
         if doc_ids is not None:
             numbers = sorted(self.numbers[d] for d in doc_ids)
             where.append(f"document in {numbers}")
-            entries = [self.catalogue[n] for n in numbers]
-            rows = np.concatenate([np.arange(e[-4], e[-3]) for e in entries] or [np.zeros(0, "int64")])
+            rows = np.concatenate([np.arange(self.owned(n, P_FROM), self.owned(n, P_TO)) for n in numbers]
+                                  or [np.zeros(0, "int64")])
         if section:
             needle = section.lower()
             wanted = [i for i, (path, _) in enumerate(self.section_list) if needle in path.lower()]
             where.append(f"section_number in {wanted}")
-            hit = self.query_rows(" and ".join(where)) if wanted else np.zeros(0, "int64")
+            found = self.all_rows(self.names.passages, " and ".join(where), ["row"]) if wanted else []
+            hit = np.array(sorted(r["row"] for r in found), dtype="int64")
             rows = hit if rows is None else np.intersect1d(rows, hit)
         return selection(rows, " and ".join(where))
-
-    def query_rows(self, expr: str) -> np.ndarray:
-        """Rows of every passage matching a filter, page by page."""
-        found = []
-        pages = self.client.query_iterator(self.names.passages, batch_size=ITERATOR_BATCH, filter=expr,
-                                           output_fields=["row"])
-        try:
-            while page := pages.next():
-                found += [r["row"] for r in page]
-        finally:
-            pages.close()
-        return np.array(sorted(found), dtype="int64")
 
     def _search(self, data, field: str, k: int, allowed: np.ndarray | None, params: dict):
         expr = "" if allowed is None else (getattr(allowed, "expr", "") or rows_expr(allowed))
@@ -207,7 +249,8 @@ class MilvusIndex(StoredIndex):
         return self._search(np.asarray(query, dtype="float32").tolist(), "vector", k, allowed, self.search_params)
 
     def dense_scores(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        return self.fetch(rows, "vector") @ np.asarray(query, dtype="float32")
+        vectors = np.array([r["vector"] for r in self.records(rows)], dtype="float32")
+        return vectors.reshape(len(rows), self.manifest["dimension"]) @ np.asarray(query, dtype="float32")
 
     def query_terms(self, question: str) -> dict[int, float]:
         """The question as a sparse vector: each known term's column, weighted by how often it occurs
@@ -227,7 +270,7 @@ class MilvusIndex(StoredIndex):
 
     def lexical_scores(self, question: str, rows: np.ndarray) -> np.ndarray:
         """Each query term's weight added in turn in float32, as lexical.bm25_scores adds them."""
-        sparse = self.fetch(rows, "lexical")
+        sparse = [r["lexical"] for r in self.records(rows)]
         scores = np.zeros(len(rows), dtype="float32")
         for term in terms(question):
             found = self.vocabulary.get(term)
@@ -235,28 +278,38 @@ class MilvusIndex(StoredIndex):
                 scores += np.array([s.get(found[0], 0.0) for s in sparse], dtype="float32")
         return scores
 
-    def fetch(self, rows: Sequence[int], field: str):
-        """One field of the given passages, in the order given (vectors as a float32 matrix)."""
+    def records(self, rows: Sequence[int]) -> list[dict]:
+        """Every field of the given passages, in the order given: one get for those not held, so
+        the scores and texts of a question's candidates cost one round trip."""
         rows = [int(r) for r in rows]
-        got = {r["row"]: r[field] for r in self.client.get(self.names.passages, ids=rows, output_fields=[field])} \
-            if rows else {}
-        values = [got[r] for r in rows]
-        if field != "vector":
-            return values
-        return np.array(values, dtype="float32").reshape(len(rows), self.manifest["dimension"])
+        held = {r: self.rows.get(r) for r in rows}
+        missing = [r for r, got in held.items() if got is None]
+        if missing:
+            for record in self.client.get(self.names.passages, ids=missing, output_fields=PASSAGE_FIELDS):
+                held[record["row"]] = record
+                self.rows.put(record["row"], record)
+        return [held[r] for r in rows]
 
     def passages(self, rows: Sequence[int]) -> list[Chunk]:
-        rows = [int(r) for r in rows]
-        got = {r["row"]: r for r in self.client.get(self.names.passages, ids=rows, output_fields=PASSAGE_FIELDS)} \
-            if rows else {}
-        return [Chunk(got[r]["chunk_id"], got[r]["doc_id"], got[r]["section"], got[r]["start"], got[r]["end"],
-                      got[r]["text"], got[r]["tokens"]) for r in rows]
+        records = self.records(rows)
+        self.read_sentences([k for k in {(r["document"], r["start"], r["end"]) for r in records}
+                             if self.spans.get(k) is None])
+        return [Chunk(r["chunk_id"], r["doc_id"], r["section"], r["start"], r["end"], r["text"], r["tokens"])
+                for r in records]
 
     def contents(self, doc_id: str) -> DocumentContents:
-        e = self.entry(doc_id)
-        rows = np.arange(e["passage_from"], e["passage_to"])
+        number = self.numbers[doc_id]
+        rows = np.arange(self.owned(number, P_FROM), self.owned(number, P_TO))
+        records = self.all_rows(self.names.passages, f"document == {number}", PASSAGE_FIELDS, len(rows))
+        records.sort(key=lambda r: r["row"])
+        chunks = [Chunk(r["chunk_id"], r["doc_id"], r["section"], r["start"], r["end"], r["text"], r["tokens"])
+                  for r in records]
+        vectors = np.array([r["vector"] for r in records], dtype="float32").reshape(len(rows), -1)
         sentences = sentence_vectors = None
         if self.manifest.get("sentences"):
-            sentences, sentence_vectors = self.sentences(doc_id, 0, e["length"])
-        return DocumentContents(self.document(doc_id), self.passages(rows), self.fetch(rows, "vector"),
-                                sentences, sentence_vectors)
+            found = self.all_rows(self.names.sentences, f"document == {number}", ["start", "end", "vector"],
+                                  self.owned(number, S_TO) - self.owned(number, S_FROM))
+            found.sort(key=lambda r: r["start"])
+            sentences = np.array([[r["start"], r["end"]] for r in found], dtype="int64").reshape(-1, 2)
+            sentence_vectors = np.array([r["vector"] for r in found], dtype="float32").reshape(len(found), -1)
+        return DocumentContents(self.document(doc_id), chunks, vectors, sentences, sentence_vectors)
