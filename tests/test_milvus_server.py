@@ -45,20 +45,29 @@ def wait_for(ready, what: str, proc: subprocess.Popen, seconds: float = 90) -> N
     raise AssertionError(f"{what} did not start in {seconds} s")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """The address of a `milvus-lite server` of our own, stopped after the module."""
+def start_server(data: Path, port: int) -> subprocess.Popen:
     from pymilvus import MilvusClient
 
-    port, data = free_port(), tmp_path_factory.mktemp("milvus-server") / "data"
     proc = subprocess.Popen([sys.executable, "-m", "milvus_lite", "server", "--data-dir", str(data),
                              "--host", "127.0.0.1", "--port", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    uri = f"http://127.0.0.1:{port}"
-    wait_for(lambda: MilvusClient(uri=uri).list_collections() is not None, "milvus-lite server", proc)
-    yield uri
+    wait_for(lambda: MilvusClient(uri=f"http://127.0.0.1:{port}").list_collections() is not None,
+             "milvus-lite server", proc)
+    return proc
+
+
+def stop(proc: subprocess.Popen) -> None:
     proc.terminate()
     proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The address of a `milvus-lite server` of our own, stopped after the module."""
+    port = free_port()
+    proc = start_server(tmp_path_factory.mktemp("milvus-server") / "data", port)
+    yield f"http://127.0.0.1:{port}"
+    stop(proc)
 
 
 def careqa(*args: str, uri: str, corpus: Path, index: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -159,3 +168,25 @@ def test_sigkill_during_an_update_leaves_the_alias_on_a_whole_version(server, tm
     assert careqa("index", "verify", uri=server, corpus=corpus, index="killed").returncode == 0
     assert store.current() != before and store.versions() == sorted([before, store.current()])
     assert store.leftovers() == []
+
+
+def test_a_restarted_server_is_answered_from_again(tmp_path):
+    """Milvus Lite releases every collection when it stops: a serving process loads them again."""
+    from careqa.assistant import Assistant
+    from careqa.config import Settings
+
+    port, corpus = free_port(), tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "alpha.md").write_text(ALPHA.format(40), encoding="utf-8")
+    proc = start_server(tmp_path / "data", port)
+    uri = f"http://127.0.0.1:{port}"
+    try:
+        careqa("index", "build", uri=uri, corpus=corpus, index="restarted")
+        assistant = Assistant(Settings(corpus_dir=corpus, index_root=tmp_path / "index", index_name="restarted",
+                                       model=MODEL, store="milvus", milvus_uri=uri))
+        assert "40 pounds" in assistant.ask(GRANT).text
+        stop(proc)
+        proc = start_server(tmp_path / "data", port)
+        assert "40 pounds" in assistant.ask(GRANT, k=3).text
+    finally:
+        stop(proc)

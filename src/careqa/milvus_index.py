@@ -16,6 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .errors import CareqaError
 from .faiss_write import META
 from .lexical import terms
 from .milvus_write import PIECE
@@ -31,6 +32,7 @@ PASSAGE_FIELDS = ["row", "chunk_id", "doc_id", "section", "document", "start", "
 CATALOGUE = ("doc_id", *META, "sha256", "length", "passage_from", "passage_to", "sentence_from", "sentence_to")
 LENGTH, P_FROM, P_TO, S_FROM, S_TO = (CATALOGUE.index(c) for c in CATALOGUE[-5:])
 QUERY_MAX = 16_384  # the most rows one Milvus query returns
+RELEASED = ("released", "not loaded")  # how Milvus Lite and Milvus say a collection is not in memory
 
 
 class Selection(np.ndarray):
@@ -98,14 +100,28 @@ class CatalogueTable(Mapping):
 class MilvusIndex(StoredIndex):
     """One version's three collections, read through a shared MilvusClient (thread-safe)."""
 
-    def __init__(self, client, names, manifest: dict, ef_search: int | None = None):
-        self.client, self.names, self.manifest = client, names, manifest
+    def __init__(self, client, names, manifest: dict, ef_search: int | None = None, reason=str):
+        self.client, self.names, self.manifest, self.reason = client, names, manifest, reason
         params = manifest["vectors"]
         self.search_params = {"metric_type": "IP", "params": {}}
         if params["kind"] == "hnsw":
             self.search_params["params"]["ef"] = ef_search or params["ef_search"]
         self.piece = lru_cache(maxsize=PIECE_CACHE)(self._piece)
         self.rows, self.spans = Recent(ROW_CACHE), Recent(SPAN_CACHE)
+
+    def call(self, method: str, collection: str, **kwargs):
+        """A read; a collection a restarted Milvus Lite server released is loaded again and the read
+        retried, and any other failure is one line (the token never in it)."""
+        try:
+            return getattr(self.client, method)(collection, **kwargs)
+        except Exception as exc:
+            if not any(word in str(exc) for word in RELEASED):
+                raise CareqaError(f"Milvus: cannot {method.replace('_', ' ')} {collection} ({self.reason(exc)})") from None
+        try:
+            self.client.load_collection(collection)
+            return getattr(self.client, method)(collection, **kwargs)
+        except Exception as exc:
+            raise CareqaError(f"Milvus: cannot {method.replace('_', ' ')} {collection} ({self.reason(exc)})") from None
 
     # --- reading the documents collection -------------------------------------------------
     def blob(self, kind: str, document: int = -1) -> str:
@@ -116,7 +132,7 @@ class MilvusIndex(StoredIndex):
         return self._pieces(document, piece, piece)[piece]
 
     def _pieces(self, document: int, first: int, last: int) -> dict[int, str]:
-        rows = self.client.query(self.names.documents, output_fields=["piece", "body"], limit=last - first + 1,
+        rows = self.call("query", self.names.documents, output_fields=["piece", "body"], limit=last - first + 1,
                                  filter=f'kind == "text" and document == {document} and piece >= {first} '
                                         f'and piece <= {last}')
         return {r["piece"]: r["body"] for r in rows}
@@ -194,9 +210,9 @@ class MilvusIndex(StoredIndex):
         """Every row matching a filter: one query when at most `most` can match (within Milvus's
         16,384-row limit), else page by page."""
         if most is not None and most <= QUERY_MAX:
-            return self.client.query(collection, filter=expr, output_fields=fields, limit=max(most, 1))
+            return self.call("query", collection, filter=expr, output_fields=fields, limit=max(most, 1))
         found = []
-        pages = self.client.query_iterator(collection, batch_size=ITERATOR_BATCH, filter=expr, output_fields=fields)
+        pages = self.call("query_iterator", collection, batch_size=ITERATOR_BATCH, filter=expr, output_fields=fields)
         try:
             while page := pages.next():
                 found += page
@@ -238,7 +254,7 @@ class MilvusIndex(StoredIndex):
 
     def _search(self, data, field: str, k: int, allowed: np.ndarray | None, params: dict):
         expr = "" if allowed is None else (getattr(allowed, "expr", "") or rows_expr(allowed))
-        hits = self.client.search(self.names.passages, data=[data], anns_field=field, limit=k, filter=expr,
+        hits = self.call("search", self.names.passages, data=[data], anns_field=field, limit=k, filter=expr,
                                   output_fields=["row"], search_params=params)[0]
         return (np.array([h["row"] for h in hits], dtype="int64"),
                 np.array([h["distance"] for h in hits], dtype="float32"))
@@ -285,7 +301,7 @@ class MilvusIndex(StoredIndex):
         held = {r: self.rows.get(r) for r in rows}
         missing = [r for r, got in held.items() if got is None]
         if missing:
-            for record in self.client.get(self.names.passages, ids=missing, output_fields=PASSAGE_FIELDS):
+            for record in self.call("get", self.names.passages, ids=missing, output_fields=PASSAGE_FIELDS):
                 held[record["row"]] = record
                 self.rows.put(record["row"], record)
         return [held[r] for r in rows]

@@ -293,7 +293,8 @@ class MilvusStore(Store):
                 raise IndexCorruptError(f"Milvus at {self.uri}: version {version} is incomplete (no collection "
                                         f"{name}); rebuild with `careqa index build`")
             self.ensure_loaded(name)
-        return MilvusIndex(self.client, names, manifest, self.settings.hnsw_ef_search)
+        return MilvusIndex(self.client, names, manifest, self.settings.hnsw_ef_search,
+                           lambda exc: reason(exc, self.settings.milvus_token))
 
     def ensure_loaded(self, name: str) -> None:
         """Load a collection into the engine's memory unless this process saw it loaded (Milvus
