@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scifact import ndcg_at_10, read_jsonl
+from scifact import ndcg_at_10, read_jsonl, read_qrels
 
 SEGMENT = 500  # abstracts per flush in the many-segment run
 
@@ -63,11 +63,7 @@ def main() -> None:
     corpus = read_jsonl(args.dir / "corpus.jsonl")
     ids, texts = [d["_id"] for d in corpus], [f"{d['title']}\n{d['text']}" for d in corpus]
     queries = {q["_id"]: q["text"] for q in read_jsonl(args.dir / "queries.jsonl")}
-    qrels: dict[str, set[str]] = {}
-    for line in (args.dir / "qrels" / "test.tsv").read_text().splitlines()[1:]:
-        qid, did, score = line.split("\t")
-        if int(score) > 0:
-            qrels.setdefault(qid, set()).add(did)
+    qrels = read_qrels(args.dir)
     print(f"SciFact: {len(texts)} abstracts, {len(qrels)} queries; lexical search alone, NDCG@10")
     for name, run in (("careqa BM25 (stemmed)", lambda: careqa_ndcg(ids, texts, queries, qrels)),
                       ("Milvus Lite BM25 function, 1 segment", lambda: milvus_ndcg(ids, texts, queries, qrels, None)),

@@ -79,13 +79,18 @@ def _llm_url(text: str) -> str:
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment:
         raise ValueError("an http:// or https:// address such as http://127.0.0.1:11434/v1")
+    _plain_address(parts, "the key in CAREQA_LLM_API_KEY")
+    return text
+
+
+def _plain_address(parts, secret: str) -> None:
+    """A server address holds no user or password (they go where `secret` says) and a valid port."""
     if parts.username or parts.password:
-        raise ValueError("an address without a user or password in it (put the key in CAREQA_LLM_API_KEY)")
+        raise ValueError(f"an address without a user or password in it (put {secret})")
     try:
         parts.port
     except ValueError:
         raise ValueError("an address with a valid port number") from None
-    return text
 
 
 def _milvus_uri(text: str) -> str:
@@ -97,12 +102,7 @@ def _milvus_uri(text: str) -> str:
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
         raise ValueError("a server address such as http://127.0.0.1:19530 (or a Milvus Lite file ending in .db)")
-    if parts.username or parts.password:
-        raise ValueError("an address without a user or password in it (put them in CAREQA_MILVUS_TOKEN)")
-    try:
-        parts.port
-    except ValueError:
-        raise ValueError("an address with a valid port number") from None
+    _plain_address(parts, "them in CAREQA_MILVUS_TOKEN")
     return text
 
 
