@@ -27,8 +27,8 @@ PIECE_CACHE = 256  # text pieces a process keeps (4 MB at most): those of the la
 ROW_CACHE = 2048  # passages kept with their vectors (~4 MB at 384 dimensions): a question's candidates
 SPAN_CACHE = 1024  # passages whose sentences are kept (~12 MB): those of the last few answers
 ITERATOR_BATCH = 4096  # rows per page when a query may return more than Milvus's 16,384 limit
-PASSAGE_FIELDS = ["row", "chunk_id", "doc_id", "section", "document", "start", "end", "tokens", "text", "vector",
-                  "lexical"]
+PASSAGE_FIELDS = ["row", "chunk_id", "doc_id", "section", "document", "start", "end", "tokens", "text",
+                  "sentence_from", "sentence_to", "vector", "lexical"]
 CATALOGUE = ("doc_id", *META, "sha256", "length", "passage_from", "passage_to", "sentence_from", "sentence_to")
 LENGTH, P_FROM, P_TO, S_FROM, S_TO = (CATALOGUE.index(c) for c in CATALOGUE[-5:])
 QUERY_MAX = 16_384  # the most rows one Milvus query returns
@@ -69,6 +69,12 @@ class Recent:
             if key in self.items:
                 self.items.move_to_end(key)
             return self.items.get(key)
+
+    def find(self, wanted):
+        """The value of the most recent key for which wanted(key) holds, or None."""
+        with self.lock:
+            key = next((k for k in reversed(self.items) if wanted(k)), None)
+        return None if key is None else self.get(key)
 
     def put(self, key, value) -> None:
         with self.lock:
@@ -181,27 +187,39 @@ class MilvusIndex(StoredIndex):
         return text[start - first * PIECE:end - first * PIECE]
 
     def sentences(self, doc_id: str, start: int, end: int) -> tuple[np.ndarray, np.ndarray]:
-        key = (self.numbers[doc_id], int(start), int(end))
-        if self.spans.get(key) is None:
-            self.read_sentences([key])
-        return self.spans.get(key)
+        """Selected as the FAISS store does, from the sentences starting inside the passage that
+        holds the span (read with the passage), or, for a span of no recent passage, by a query."""
+        number = self.numbers[doc_id]
+        held = self.spans.get((number, start, end)) or self.spans.find(
+            lambda k: k[0] == number and k[1] <= start and end <= k[2])
+        if held is None:
+            held = self.query_sentences(number, int(start), int(end))
+            self.spans.put((number, start, end), held)
+        spans, vectors = held
+        a, b = int(np.searchsorted(spans[:, 0], start)), int(np.searchsorted(spans[:, 0], end, side="right"))
+        inside = spans[a:b, 1] <= end
+        return spans[a:b][inside], vectors[a:b][inside]
 
-    def read_sentences(self, keys: list[tuple[int, int, int]]) -> None:
-        """The sentences inside each (document, start, end) span, in one query, into the cache."""
-        dimension = self.manifest["dimension"]
-        wanted = [k for k in keys if self.manifest.get("sentences") and self.owned(k[0], S_TO) > self.owned(k[0], S_FROM)]
-        found: dict[tuple, list] = {k: [] for k in keys}
-        if wanted:
-            expr = " or ".join(f"(document == {d} and start >= {a} and end <= {b})" for d, a, b in wanted)
-            most = sum(self.owned(d, S_TO) - self.owned(d, S_FROM) for d in {k[0] for k in wanted})
-            for r in self.all_rows(self.names.sentences, expr, ["document", "start", "end", "vector"], most):
-                for d, a, b in wanted:
-                    if r["document"] == d and a <= r["start"] and r["end"] <= b:
-                        found[(d, a, b)].append(r)
-        for key, rows in found.items():
-            rows.sort(key=lambda r: r["start"])
-            self.spans.put(key, (np.array([[r["start"], r["end"]] for r in rows], dtype="int64").reshape(-1, 2),
-                                 np.array([r["vector"] for r in rows], dtype="float32").reshape(-1, dimension)))
+    def query_sentences(self, number: int, start: int, end: int) -> tuple[np.ndarray, np.ndarray]:
+        most = self.owned(number, S_TO) - self.owned(number, S_FROM)
+        rows = self.all_rows(self.names.sentences, f"document == {number} and start >= {start} and start <= {end}",
+                             ["start", "end", "vector"], most) if most else []
+        return self.as_spans(rows)
+
+    def as_spans(self, rows: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+        rows = sorted(rows, key=lambda r: r["start"])
+        return (np.array([[r["start"], r["end"]] for r in rows], dtype="int64").reshape(-1, 2),
+                np.array([r["vector"] for r in rows], dtype="float32").reshape(-1, self.manifest["dimension"]))
+
+    def read_sentences(self, records: list[dict]) -> None:
+        """The sentences starting inside each passage, by primary key in one read, into the cache."""
+        todo = [r for r in records if self.spans.get((r["document"], r["start"], r["end"])) is None]
+        ids = [i for r in todo for i in range(r["sentence_from"], r["sentence_to"])]
+        found = {s["row"]: s for s in self.call("get", self.names.sentences, ids=ids,
+                                                 output_fields=["row", "start", "end", "vector"])} if ids else {}
+        for r in todo:
+            rows = [found[i] for i in range(r["sentence_from"], r["sentence_to"])]
+            self.spans.put((r["document"], r["start"], r["end"]), self.as_spans(rows))
 
     def owned(self, document: int, column: int) -> int:
         return self.catalogue[document][column]
@@ -308,8 +326,7 @@ class MilvusIndex(StoredIndex):
 
     def passages(self, rows: Sequence[int]) -> list[Chunk]:
         records = self.records(rows)
-        self.read_sentences([k for k in {(r["document"], r["start"], r["end"]) for r in records}
-                             if self.spans.get(k) is None])
+        self.read_sentences(records)
         return [Chunk(r["chunk_id"], r["doc_id"], r["section"], r["start"], r["end"], r["text"], r["tokens"])
                 for r in records]
 

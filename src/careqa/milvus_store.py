@@ -254,7 +254,10 @@ class MilvusStore(Store):
                                       f"({reason(exc, self.settings.milvus_token)}); the previous version "
                                       "is still live") from None
             raise
-        self.tidy()
+        try:
+            self.tidy()
+        except CareqaError:
+            pass  # the new version is live; the next writer drops what is left
         return version
 
     def point_alias(self, collection: str, previous: str | None) -> None:
