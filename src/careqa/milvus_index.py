@@ -139,8 +139,7 @@ class MilvusIndex(StoredIndex):
 
     def _pieces(self, document: int, first: int, last: int) -> dict[int, str]:
         rows = self.call("query", self.names.documents, output_fields=["piece", "body"], limit=last - first + 1,
-                                 filter=f'kind == "text" and document == {document} and piece >= {first} '
-                                        f'and piece <= {last}')
+                         filter=f'kind == "text" and document == {document} and piece >= {first} and piece <= {last}')
         return {r["piece"]: r["body"] for r in rows}
 
     @cached_property

@@ -4,8 +4,8 @@ A `Store` keeps versions of an index (write a version and switch to it, load the
 back, verify); a `StoredIndex` is one loaded version: dense search, lexical search, fetching
 passages, document text and sentence vectors. Retrieval (retrieve.py) fuses the dense and lexical
 lists itself, so answers do not depend on the backend. Backends: the versioned on-disk FAISS
-store (faiss_store.py), the default; a second backend (Milvus) is another module implementing
-these two classes and one more entry in `open_store`: Milvus (milvus_store.py).
+store (faiss_store.py), the default; Milvus (milvus_store.py, CAREQA_STORE=milvus), which
+implements the same two classes over collections and an alias.
 
 On-disk FAISS store, FORMAT_VERSION 2 (index/<name>/v-<stamp>/; versions and CURRENT: folders.py):
 
