@@ -1,6 +1,7 @@
 """careqa at 10k, 100k and 1M passages: build time, disk, serving memory, question latency, recall.
 
     python benchmarks/scale.py [--sizes 10000 100000 1000000] [--work DIR] [--questions N]
+    python benchmarks/scale.py --store milvus [--milvus-uri http://host:19530] --sizes 10000 100000
 
 Synthetic collections made of real sentences recombined: sentences of the bundled corpus and of
 the SciFact abstracts (../shared/benchmarks/scifact) are embedded once with the real model (cached
@@ -17,6 +18,11 @@ Per size: build time of the store (not the embedding), size on disk, then a new 
 and dev question sets: its resident memory and warm latency p50/p95 of `Assistant.ask` (question
 embedding with ONNX Runtime + retrieval + answer). Then exact and HNSW search are timed side by side on the same vectors, and recall@10 of
 HNSW (and of the index chosen) against exact search, over the questions' vectors.
+
+With --store milvus the collections are written through the Milvus store into a `milvus-lite server`
+started per size (data in --work; or the server --milvus-uri names): the table gives that server's
+resident memory beside the serving process's, and the time and recall@10 of Milvus's own search
+(FLAT or HNSW as chosen by size) against exact search of the same passage vectors.
 """
 from __future__ import annotations
 
@@ -32,6 +38,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from scale_milvus import compare, rss_mb, use_server
 
 ROOT = Path(__file__).resolve().parent.parent
 SCIFACT = ROOT.parent / "shared" / "benchmarks" / "scifact"
@@ -278,22 +286,52 @@ def disk_gb(folder: Path) -> float:
 
 
 def run_size(pool: dict, size: int, work: Path, count: int, reuse: bool) -> dict:
+    from careqa.config import Settings
+
+    milvus = Settings.from_env().store == "milvus"
+    server = use_server(work, size) if milvus else None
     index_root = work / f"index-{size}"
     record = work / f"build-{size}.json"
-    if reuse and record.exists():
-        seconds = json.loads(record.read_text())["seconds"]
-    else:
-        shutil.rmtree(index_root, ignore_errors=True)
-        seconds = build(pool, size, index_root)
-        record.write_text(json.dumps({"seconds": seconds}))
-    served = subprocess.run([sys.executable, __file__, "--serve", str(index_root), "--questions", str(count)],
-                            capture_output=True, text=True, check=True, env={**os.environ, "CAREQA_QUIET": "1"})
-    row = {"size": size, "build_s": seconds, "disk_gb": disk_gb(index_root), **json.loads(served.stdout)}
-    row |= compare_search(index_root, RECALL_QUERIES)
-    return row
+    try:
+        if reuse and record.exists():
+            seconds = json.loads(record.read_text())["seconds"]
+        else:
+            shutil.rmtree(index_root, ignore_errors=True)
+            seconds = build(pool, size, index_root)
+            record.write_text(json.dumps({"seconds": seconds}))
+        served = subprocess.run([sys.executable, __file__, "--serve", str(index_root), "--questions", str(count)],
+                                capture_output=True, text=True, check=True, env={**os.environ, "CAREQA_QUIET": "1"})
+        data = work / f"milvus-{size}" if milvus else index_root
+        row = {"size": size, "build_s": seconds, "disk_gb": disk_gb(data) if data.exists() else float("nan"),
+               **json.loads(served.stdout)}
+        if not milvus:
+            return row | compare_search(index_root, RECALL_QUERIES)
+        row |= compare_milvus(pool, size, index_root)
+        row["server_mb"] = rss_mb(server.pid) if server else float("nan")
+        return row
+    finally:
+        if server:
+            server.terminate()
+            server.wait()
+
+
+def compare_milvus(pool: dict, size: int, index_root: Path) -> dict:
+    from careqa.config import Settings
+    from careqa.embed import get_query_embedder
+    from careqa.store import open_store
+
+    settings = Settings.from_env(index_root=index_root)
+    queries = get_query_embedder(settings.model, settings.cache_dir).encode(questions(RECALL_QUERIES))
+    parts = [SyntheticPart(pool, i) for i in range(size // PASSAGES_PER_DOC)]
+    return compare(parts, queries, open_store(settings).load())
 
 
 def print_row(r: dict) -> None:
+    if "milvus_ms" in r:
+        print(f"{r['size']:>9,} {r['chosen']:>6} {r['build_s']:>8.0f} s {r['disk_gb']:>7.2f} GB {r['rss_mb']:>8.0f} MB "
+              f"{r['server_mb']:>8.0f} MB {r['p50']:>7.1f} {r['p95']:>7.1f} ms {r['milvus_ms']:>8.2f} ms "
+              f"{r['chosen_recall']:>7.3f}", flush=True)
+        return
     print(f"{r['size']:>9,} {r['chosen']:>6} {r['build_s']:>8.0f} s {r['disk_gb']:>7.2f} GB {r['rss_mb']:>8.0f} MB "
           f"{r['peak_mb']:>8.0f} MB {r['p50']:>7.1f} {r['p95']:>7.1f} ms {r['flat_ms']:>8.2f} {r['hnsw_ms']:>7.2f} ms "
           f"{r['hnsw_recall']:>7.3f} {r['chosen_recall']:>7.3f}", flush=True)
@@ -305,8 +343,11 @@ def main() -> None:
     ap.add_argument("--work", type=Path, help="folder for the collections (default: a temporary one)")
     ap.add_argument("--questions", type=int, default=200, help="questions asked per size")
     ap.add_argument("--reuse", action="store_true", help="measure collections already built in --work")
+    ap.add_argument("--store", choices=("faiss", "milvus"), help="where the collections live (default CAREQA_STORE)")
+    ap.add_argument("--milvus-uri", help="a Milvus server to use (default: a milvus-lite server per size, in --work)")
     ap.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    os.environ.update({k: v for k, v in (("CAREQA_STORE", args.store), ("CAREQA_MILVUS_URI", args.milvus_uri)) if v})
     if args.serve:
         print(json.dumps(serve(args.serve, args.questions)))
         return
@@ -321,8 +362,12 @@ def main() -> None:
     print(f"{len(pool['sentences'])} real sentences (bundled corpus + SciFact), {len(pool['headings'])} real "
           f"headings; passage vectors DERIVED (mean of their sentences' real vectors), not embedded: "
           f"mean cosine to the real embedding {derived_agreement(pool):.3f} on 100 passages", flush=True)
-    print(f"{'passages':>9} {'index':>6} {'build':>10} {'disk':>10} {'serve RSS':>11} {'peak':>11} "
-          f"{'ask p50':>7} {'p95':>10} {'flat':>8} {'hnsw':>10} {'recall':>7} {'chosen':>7}")
+    if settings.store == "milvus":
+        print(f"{'passages':>9} {'index':>6} {'build':>10} {'disk':>10} {'serve RSS':>11} {'server RSS':>11} "
+              f"{'ask p50':>7} {'p95':>10} {'search':>11} {'recall':>7}")
+    else:
+        print(f"{'passages':>9} {'index':>6} {'build':>10} {'disk':>10} {'serve RSS':>11} {'peak':>11} "
+              f"{'ask p50':>7} {'p95':>10} {'flat':>8} {'hnsw':>10} {'recall':>7} {'chosen':>7}")
     for size in args.sizes:
         print_row(run_size(pool, size, work, args.questions, args.reuse))
     if not args.work:

@@ -30,6 +30,16 @@ def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
 
 
+def read_qrels(folder: Path) -> dict[str, set[str]]:
+    """The relevant documents of each test query."""
+    qrels: dict[str, set[str]] = {}
+    for line in (folder / "qrels" / "test.tsv").read_text().splitlines()[1:]:
+        qid, did, score = line.split("\t")
+        if int(score) > 0:
+            qrels.setdefault(qid, set()).add(did)
+    return qrels
+
+
 def ndcg_at_10(ranked: list[str], relevant: set[str]) -> float:
     dcg = sum(1 / math.log2(i + 2) for i, d in enumerate(ranked[:10]) if d in relevant)
     ideal = sum(1 / math.log2(i + 2) for i in range(min(len(relevant), 10)))
@@ -51,11 +61,7 @@ def main() -> None:
     args = ap.parse_args()
     corpus = read_jsonl(args.dir / "corpus.jsonl")
     queries = {q["_id"]: q["text"] for q in read_jsonl(args.dir / "queries.jsonl")}
-    qrels: dict[str, set[str]] = {}
-    for line in (args.dir / "qrels" / "test.tsv").read_text().splitlines()[1:]:
-        qid, did, score = line.split("\t")
-        if int(score) > 0:
-            qrels.setdefault(qid, set()).add(did)
+    qrels = read_qrels(args.dir)
 
     root = args.keep_index or Path(tempfile.mkdtemp(prefix="careqa-scifact-"))
     settings = Settings.from_env(corpus_dir=root / "corpus", index_root=root, index_name="scifact")

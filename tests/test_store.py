@@ -1,6 +1,6 @@
 """The store interface, round trip: build, load, search, filter, update, switch versions, verify.
 
-Written once and run for every backend in BACKENDS (Milvus joins the list when it lands). These
+Written once and run for every backend in BACKENDS (Milvus in a Milvus Lite .db in tmp_path). These
 tests move data, so they use the deterministic `hash:64` embedder: no model is loaded.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-BACKENDS = ["faiss"]
+BACKENDS = ["faiss", "milvus"]
 MODEL = "hash:64"
 FILES = {
     "alpha.md": "# Alderney\n\nThe Alderney respite grant pays unpaid carers 40 pounds a week.\n\n"
@@ -34,7 +34,12 @@ def settings(request, tmp_path):
     corpus.mkdir()
     for name, text in FILES.items():
         (corpus / name).write_text(text, encoding="utf-8")
-    return Settings(corpus_dir=corpus, index_root=tmp_path / "index", model=MODEL, store=request.param)
+    yield Settings(corpus_dir=corpus, index_root=tmp_path / "index", model=MODEL, store=request.param,
+                   milvus_uri=str(tmp_path / "milvus.db"))
+    if request.param == "milvus":
+        from careqa.milvus_store import release
+
+        release(str(tmp_path / "milvus.db"))
 
 
 def search(stored, question: str, **filters):
@@ -121,19 +126,35 @@ def test_approximate_index_past_the_size_limit_is_recorded_and_finds_the_same(se
             [p.chunk_id for p in search(exact, GRANT, **where)]
 
 
+def mark_older_format(settings) -> str:
+    """Rewrite the live manifest as if made by index format 1; where the error names the index."""
+    from careqa.store import open_store
+
+    store = open_store(settings)
+    if settings.store == "faiss":
+        live = settings.index_dir / store.current()
+        manifest = json.loads((live / "manifest.json").read_text())
+        (live / "manifest.json").write_text(json.dumps({**manifest, "format": 1}))
+        return str(live)
+    names = store.load().names
+    [row] = store.client.query(names.documents, filter='kind == "manifest"', output_fields=["*"])
+    store.client.upsert(names.documents, [{**row, "body": json.dumps({**json.loads(row["body"]), "format": 1})}])
+    store.close()
+    return f"Milvus at {settings.milvus_uri}"
+
+
 def test_an_index_of_an_older_format_asks_for_a_rebuild_in_one_line(settings):
     from careqa.index import build_index
 
     build_index(settings)
-    live = settings.index_dir / (settings.index_dir / "CURRENT").read_text().strip()
-    manifest = json.loads((live / "manifest.json").read_text())
-    (live / "manifest.json").write_text(json.dumps({**manifest, "format": 1}))
+    where = mark_older_format(settings)
     env_args = ["--corpus", str(settings.corpus_dir), "--index-dir", str(settings.index_root)]
+    env = {"CAREQA_MODEL": MODEL, "PATH": "", "CAREQA_STORE": settings.store, "CAREQA_MILVUS_URI": settings.milvus_uri}
     for command in (["index", "status"], ["ask", GRANT]):
         done = subprocess.run([sys.executable, "-m", "careqa", *command, *env_args], capture_output=True,
-                              text=True, env={"CAREQA_MODEL": MODEL, "PATH": ""}, timeout=60)
+                              text=True, env=env, timeout=60)
         assert done.returncode == 1 and done.stdout == ""
-        assert done.stderr == (f"careqa: error: {live}: index format 1 is not 2 (made by another careqa "
+        assert done.stderr == (f"careqa: error: {where}: index format 1 is not 2 (made by another careqa "
                                "version); rebuild with `careqa index build`\n")
 
 

@@ -132,7 +132,7 @@ class Assistant:
     def status(self) -> dict:
         """What the live manifest says (read alone: no index part is opened)."""
         m = self.store.manifest()
-        return {"index": str(self.settings.index_dir), "version": m["version"],
+        return {"index": self.store.location(), "version": m["version"],
                 "embedding_model": m["embedding_model"], "dimension": m["dimension"],
                 "documents": len(m["documents"]), "chunks": m["chunks"], "built_at": m["built_at"],
                 "chunker": m["chunker"], "skipped": m.get("skipped", [])}
@@ -158,7 +158,7 @@ class Assistant:
         if self.has_index():
             return None
         if notify:
-            notify(f"no index at {self.settings.index_dir} yet; building it from {self.settings.corpus_dir}")
+            notify(f"no index at {self.store.location()} yet; building it from {self.settings.corpus_dir}")
         return self.build(progress, notify)
 
     def verify(self):

@@ -53,7 +53,8 @@ def _settings(args) -> Settings:
     return Settings.from_env(corpus_dir=args.corpus, index_root=args.index_dir, index_name=args.index,
                              model=getattr(args, "model", None), k=getattr(args, "k", None),
                              llm_url=getattr(args, "llm_url", None), llm_model=getattr(args, "llm_model", None),
-                             llm_timeout=getattr(args, "llm_timeout", None))
+                             llm_timeout=getattr(args, "llm_timeout", None), store=args.store,
+                             milvus_uri=args.milvus_uri)
 
 
 def _assistant(args):
@@ -260,6 +261,10 @@ def parser() -> argparse.ArgumentParser:
     common.add_argument("--corpus", help="corpus folder (env CAREQA_CORPUS; default ./corpus)")
     common.add_argument("--index-dir", help="folder of indexes (env CAREQA_INDEX_DIR; default ./index)")
     common.add_argument("--index", help=f"index name ({env_help('index_name')})")
+    common.add_argument("--store", help=f"faiss (folders in --index-dir) or milvus ({env_help('store')})")
+    common.add_argument("--milvus-uri", help="Milvus Lite file such as index/milvus.db, or a server such as "
+                                             "http://127.0.0.1:19530 (env CAREQA_MILVUS_URI; default "
+                                             "<index dir>/milvus.db; a token is read from CAREQA_MILVUS_TOKEN)")
     model = argparse.ArgumentParser(add_help=False)
     model.add_argument("--llm-url", help="OpenAI-compatible model server that writes the answers, checked by careqa, "
                                          "e.g. http://127.0.0.1:11434/v1 (env CAREQA_LLM_URL; default none: extractive)")

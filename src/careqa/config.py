@@ -18,7 +18,7 @@ from .errors import SettingsError
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 FUSION_METHODS = ("weighted", "rrf", "dense", "bm25")
 VECTOR_INDEXES = ("auto", "flat", "hnsw")
-STORES = ("faiss",)
+STORES = ("faiss", "milvus")
 MAX_K = 100  # more passages than this is no longer an answer to read, and slows every question
 _INDEX_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
@@ -79,12 +79,30 @@ def _llm_url(text: str) -> str:
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment:
         raise ValueError("an http:// or https:// address such as http://127.0.0.1:11434/v1")
+    _plain_address(parts, "the key in CAREQA_LLM_API_KEY")
+    return text
+
+
+def _plain_address(parts, secret: str) -> None:
+    """A server address holds no user or password (they go where `secret` says) and a valid port."""
     if parts.username or parts.password:
-        raise ValueError("an address without a user or password in it (put the key in CAREQA_LLM_API_KEY)")
+        raise ValueError(f"an address without a user or password in it (put {secret})")
     try:
         parts.port
     except ValueError:
         raise ValueError("an address with a valid port number") from None
+
+
+def _milvus_uri(text: str) -> str:
+    """'' (index/milvus.db), a Milvus Lite file ending in .db, or an http(s) server address."""
+    if not text or "://" not in text:
+        if text and not text.endswith(".db"):
+            raise ValueError("a Milvus Lite file ending in .db, or a server address such as http://127.0.0.1:19530")
+        return text
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
+        raise ValueError("a server address such as http://127.0.0.1:19530 (or a Milvus Lite file ending in .db)")
+    _plain_address(parts, "them in CAREQA_MILVUS_TOKEN")
     return text
 
 
@@ -133,6 +151,11 @@ class Settings:
                                    "what embeds passages at build time (questions always use onnx)")
     cache_dir: Path = _setting(_cache_home, "CAREQA_CACHE_DIR", Path, "folder for the model's ONNX export")
     store: str = _setting("faiss", "CAREQA_STORE", _choice(STORES), "where the index lives")
+    milvus_uri: str = _setting("", "CAREQA_MILVUS_URI", _milvus_uri,
+                               "Milvus Lite file (.db) or Milvus server address ('' = <index dir>/milvus.db)",
+                               echo=False)
+    milvus_token: str = _setting("", "CAREQA_MILVUS_TOKEN", str, "Milvus token or user:password (never printed)",
+                                 echo=False)
     vector_index: str = _setting("auto", "CAREQA_VECTOR_INDEX", _choice(VECTOR_INDEXES),
                                  "exact (flat) or approximate (hnsw) vector search; auto picks by size")
     # measured: benchmarks/scale.py (exact search costs ~0.14 us a passage on one core, 1.6 ms at
@@ -189,6 +212,11 @@ class Settings:
     @property
     def index_dir(self) -> Path:
         return self.index_root / self.index_name
+
+    @property
+    def milvus_address(self) -> str:
+        """The Milvus URI in use: the setting, or the Milvus Lite file index/milvus.db."""
+        return self.milvus_uri or str(self.index_root / "milvus.db")
 
 
 def _parsed(f, raw: str, name: str):

@@ -4,8 +4,8 @@ A `Store` keeps versions of an index (write a version and switch to it, load the
 back, verify); a `StoredIndex` is one loaded version: dense search, lexical search, fetching
 passages, document text and sentence vectors. Retrieval (retrieve.py) fuses the dense and lexical
 lists itself, so answers do not depend on the backend. Backends: the versioned on-disk FAISS
-store (faiss_store.py), the default; a second backend (Milvus) is another module implementing
-these two classes and one more entry in `open_store`.
+store (faiss_store.py), the default; Milvus (milvus_store.py, CAREQA_STORE=milvus), which
+implements the same two classes over collections and an alias.
 
 On-disk FAISS store, FORMAT_VERSION 2 (index/<name>/v-<stamp>/; versions and CURRENT: folders.py):
 
@@ -197,9 +197,17 @@ class Store(ABC):
     def leftovers(self) -> list[str]:
         """What an interrupted writer left (the next writer removes it)."""
 
+    def location(self) -> str:
+        """Where the index lives, for status lines and messages."""
+        return str(self.settings.index_dir)
+
 
 def open_store(settings: Settings) -> Store:
-    """The store the settings name (CAREQA_STORE)."""
+    """The store the settings name (CAREQA_STORE): on-disk FAISS folders, or Milvus."""
+    if settings.store == "milvus":
+        from .milvus_store import MilvusStore
+
+        return MilvusStore(settings)
     from .faiss_store import FaissStore
 
     return FaissStore(settings)
