@@ -52,9 +52,9 @@ class Cleaned:
         return min(clean_start + max(raw_pos - raw_start, 0), end)
 
 
-# Terminal escape sequences whole (CSI "ESC [ ... m", OSC "ESC ] ... BEL or ESC \\" up to the end
-# of its line at most, two-byte ESC x), then any other control character but tab and newline: C0, DEL and C1 (U+0080-U+009F,
-# which some terminals obey as 8-bit escapes).
+# Terminal escape sequences whole (CSI "ESC [ ... m"; OSC "ESC ] ... BEL or ESC \\", up to the end
+# of its line at most; two-byte "ESC x"), then any other control character but tab and newline:
+# C0, DEL and C1 (U+0080-U+009F, which some terminals obey as 8-bit escapes).
 CONTROLS = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]?|\][^\x07\x1b\n]*(?:\x07|\x1b\\)?|[ -~]?)"
                       r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _BREAKS = "\x0b\x0c"  # vertical tab and form feed end a line or page: a newline keeps words apart

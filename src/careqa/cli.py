@@ -11,7 +11,7 @@ import textwrap
 from .clean import shown_name, without_controls
 from .config import Settings, env_help
 from .errors import CareqaError, IndexCorruptError, IndexMissingError
-from .terminal import Bars, Draft, json_text, say as _say, show  # noqa: F401  (Draft: the library's)
+from .terminal import Bars, Draft, json_text, say as _say, show
 
 EXIT_ERROR = 1
 EXIT_PARTIAL = 3  # the work was done, but some files were skipped or some lines could not be answered

@@ -135,7 +135,7 @@ class Settings:
     # a question of a long paragraph is ~1,000 characters; more is a document pasted by mistake
     max_question_chars: int = _setting(2000, "CAREQA_MAX_QUESTION_CHARS", _number(int, 10, 1_000_000),
                                        "longest question, in characters")
-    # measured: benchmarks/attack.py (~0.2 s a passage with its sentences on 2 cores: ~7 min)
+    # measured: benchmarks/attack.py (~0.13 s a passage with its sentences on 2 cores: ~4-5 min)
     passage_budget: int = _setting(2000, "CAREQA_PASSAGE_BUDGET", _number(int, 1),
                                    "passages one file may need; a larger file is skipped with its estimate")
     # measured, benchmarks/ui_latency.py --clients 8 on 2 busy cores: 1 at a time 29 questions/s

@@ -262,7 +262,8 @@ def corpus_state(settings: Settings) -> dict[str, tuple[str, str]]:
     for path in corpus_files(corpus_dir):
         rel = path.relative_to(corpus_dir).as_posix()
         try:
-            digest = "" if over_limit(path, settings.max_file_mb) else hashlib.sha256(read_file(path, corpus_dir)).hexdigest()
+            too_big = over_limit(path, settings.max_file_mb)
+            digest = "" if too_big else hashlib.sha256(read_file(path, corpus_dir)).hexdigest()
         except (DocumentError, OSError):
             digest = ""  # read again when loading, which reports why it cannot be
         state[rel] = (digest, meta_hash(metadata.get(rel)))
@@ -294,8 +295,9 @@ def assemble(settings: Settings, live: StoredIndex | None, reuse: bool, report: 
     taken = {p.doc.doc_id for p in parts.values()}
     for s in sorted(loaded.skipped, key=lambda s: s.path):
         kept = old.get(s.path)
-        if kept is not None and kept.doc.doc_id not in taken:
-            kept = kept if reuse else new_part(settings, kept.doc)
+        affordable = kept is not None and (reuse or not over_budget(settings, len(kept.doc.text)))
+        if affordable and kept.doc.doc_id not in taken:
+            kept = kept if reuse else new_part(settings, kept.doc)  # a full build embeds it again
             if kept.chunks:
                 parts[s.path] = kept
                 s = Skipped(s.path, f"{s.reason}; kept the version indexed before")
