@@ -9,7 +9,9 @@ newline, a document full of terminal escapes, and the bad files of tests/test_ba
 `careqa index build` on it with the real model and prints its exit status, wall time, the peak
 memory of the build process and of the parser worker, and the report. Then it compares the
 estimate said before embedding (budget.py) with the time the bundled corpus really takes, and
-prints the rates it measured.
+prints the rates it measured. Last, the attacks on a running `careqa serve` (the bundled index,
+a login): two 5 MB questions beside an ordinary one, twenty 19 MB uploads, ten wrong passwords;
+it prints what each got, how long it took and the server's memory before and after.
 """
 from __future__ import annotations
 
@@ -23,7 +25,10 @@ import tempfile
 import threading
 import time
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -138,6 +143,70 @@ def rates() -> None:
           f"{timed[1]:.1f} sentences/s (load average {os.getloadavg()[0]:.1f})")
 
 
+def serve(work: Path, env: dict) -> tuple[subprocess.Popen, str]:
+    """`careqa serve` on the bundled corpus (index built in `work`) with a login; its process and URL."""
+    from careqa_ui.app import free_port
+
+    port = free_port()
+    env = {**env, "CAREQA_CORPUS": str(ROOT / "corpus"), "CAREQA_INDEX_DIR": str(work / "bundled-index"),
+           "CAREQA_AUTH": "analyst:secret"}
+    proc = subprocess.Popen([sys.executable, "-m", "careqa", "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    for _ in range(600):
+        try:
+            httpx.get(url, timeout=2)
+            return proc, url
+        except httpx.TransportError:
+            time.sleep(0.5)
+    raise SystemExit("careqa serve did not start")
+
+
+def timed(fn) -> tuple[object, float]:
+    began = time.perf_counter()
+    return fn(), time.perf_counter() - began
+
+
+def app_attacks(work: Path, env: dict) -> None:
+    """The issue's attacks on the app, each with what it got and how long it took."""
+    from gradio_client import Client
+
+    proc, url = serve(work, env)
+    try:
+        client = Client(url, auth=("analyst", "secret"), verbose=False, ssl_verify=False)
+        before = rss_kb(proc.pid) / 1024
+        huge = "Why " + "so " * (5 * (1 << 20) // 3)
+        with ThreadPoolExecutor(3) as pool:
+            asked = [pool.submit(timed, lambda q=q: _outcome(client, q))
+                     for q in (huge, huge, "What is integrated care?")]
+            results = [f.result() for f in asked]
+        print(f"two 5 MB questions: {results[0][0]} in {results[0][1]:.2f} s and {results[1][1]:.2f} s; "
+              f"an ordinary one meanwhile: {results[2][0]} in {results[2][1]:.2f} s; server memory "
+              f"{before:.0f} MB before, {rss_kb(proc.pid) / 1024:.0f} MB after")
+        with httpx.Client(cookies=client.cookies, timeout=120) as http:
+            posts = [timed(lambda n=n: http.post(f"{url}gradio_api/upload", files={
+                "files": (f"big-{n}.txt", b"care " * (19 * (1 << 20) // 5))}).status_code) for n in range(20)]
+        codes = [c for c, _ in posts]
+        print(f"twenty 19 MB uploads: {codes.count(200)} accepted, {codes.count(429)} refused (429) in "
+              f"{sum(t for _, t in posts):.1f} s")
+        with httpx.Client(timeout=120) as http:
+            tries = [timed(lambda: http.post(f"{url}login", data={"username": "analyst", "password": "guess"})
+                           .status_code)[1] for _ in range(10)]
+        print("ten wrong passwords in a row, seconds each: " + " ".join(f"{t:.1f}" for t in tries))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _outcome(client, question: str) -> str:
+    """'answered' or the first words of the error the app gave."""
+    try:
+        client.predict(question, api_name="/ask")
+        return "answered"
+    except Exception as exc:  # noqa: BLE001 - what the app said is the figure
+        return f"refused ({str(exc)[:60]}...)"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--work", type=Path, help="folder for the corpora and indexes (default: a temporary one)")
@@ -161,6 +230,7 @@ def main() -> None:
     print(f"bundled corpus: estimate before embedding '{line}' ({said:.0f} s); build took {took:.1f} s "
           f"({seconds:.1f} s with start-up and model loading)")
     rates()
+    app_attacks(work, env)
 
 
 if __name__ == "__main__":
