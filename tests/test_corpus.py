@@ -114,13 +114,14 @@ def test_folder_changes_lists_new_and_vanished_files(settings):
 def test_add_records_metadata_and_keeps_the_rest_of_sources_toml(settings, upload):
     meta = {"title": "Care plan 2024", "publisher": " Care  Board ", "date": "2024-05",
             "url": "https://example.org/plan"}
-    add_file(settings, upload, "plan.txt", meta=meta)
+    add_file(settings, upload, "plan.txt", meta=meta, added_by="analyst")
     text = (settings.corpus_dir / "sources.toml").read_text(encoding="utf-8")
     assert text.startswith(SOURCES), "earlier entries and their comments stay as written"
-    assert tomllib.loads(text)["plan.txt"] == {**meta, "publisher": "Care Board"}
+    entry = tomllib.loads(text)["plan.txt"]
+    assert entry == {**meta, "publisher": "Care Board", "added_by": "analyst", "added": entry["added"]}
     add_file(settings, upload, "plan.txt", replace=True, meta={"title": "Care plan, second edition"})
-    assert tomllib.loads((settings.corpus_dir / "sources.toml").read_text())["plan.txt"] == \
-        {"title": "Care plan, second edition"}
+    entry = tomllib.loads((settings.corpus_dir / "sources.toml").read_text())["plan.txt"]
+    assert entry == {"title": "Care plan, second edition", "added": entry["added"]}, "nothing of the old entry kept"
 
 
 @pytest.mark.parametrize("meta, problem", [

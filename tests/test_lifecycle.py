@@ -142,7 +142,7 @@ def test_no_index_then_chunker_change_is_a_full_rebuild_said_out_loud(tmp_path):
     report = update_index(smaller)
     assert report.summary().splitlines()[0] == (f"full rebuild: chunker settings changed (target_tokens "
                                                 f"{settings.chunk_tokens} -> {settings.chunk_tokens // 2})")
-    assert report.unchanged == ["alpha.txt", "beta.txt"] and report.embedded == report.chunks == 2
+    assert (report.rebuilt, report.unchanged, report.embedded, report.chunks) == (["alpha.txt", "beta.txt"], [], 2, 2)
     assert live_for_reuse(smaller.with_(model="other-model"))[1] == \
         "embedding model changed from hash:64 to other-model"
 

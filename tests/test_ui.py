@@ -141,7 +141,8 @@ def test_upload_with_metadata_then_rebuild_cites_it(small, tmp_path):
     log = add(client, [new], **meta)
     assert "Added zorbland-compact.txt." in log and "Rebuild the index" in log
     text = (settings.corpus_dir / "sources.toml").read_text(encoding="utf-8")
-    assert text.startswith("# kept as written") and tomllib.loads(text)["zorbland-compact.txt"] == meta
+    entry = tomllib.loads(text)["zorbland-compact.txt"]
+    assert text.startswith("# kept as written") and entry == {**meta, "added_by": "127.0.0.1", "added": entry["added"]}
     report = json.loads(client.predict(api_name="/rebuild"))
     assert report["added"] == ["zorbland-compact.txt"] and report["documents"] == 2
     answer = ask(client, ZORBLAND)

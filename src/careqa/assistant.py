@@ -24,6 +24,23 @@ from .retrieve import Searcher
 from .store import open_store
 
 
+def checked_question(question: str, limit: int, what: str = "the question") -> str:
+    """The question on one line; CareqaError, one line, when it is empty, longer than `limit`
+    characters (checked before any work, so a pasted document costs nothing) or has no word in it."""
+    question = "" if question is None else question
+    if not isinstance(question, str):
+        raise CareqaError(f"{what} must be text (got {type(question).__name__})")
+    if len(question) > limit:
+        raise CareqaError(f"{what} is {len(question):,} characters long, over the {limit:,}-character limit "
+                          "(CAREQA_MAX_QUESTION_CHARS); ask it in fewer words")
+    question = " ".join(question.split())
+    if not question:
+        raise CareqaError(f"{what} is empty")
+    if not any(c.isalnum() for c in question):
+        raise CareqaError(f"{what} has no words in it ({question[:20]!r}); ask about something the documents cover")
+    return question
+
+
 class Assistant:
     """Question answering over the live index version, plus the writes that change it."""
 
@@ -78,13 +95,14 @@ class Assistant:
         """As `ask`, as it happens: pieces of the model's draft text (str, citation markers held
         back) while it writes, then the final Answer, always last and always once. Without a model
         server (or with use_llm=False) the Answer alone, exactly the extractive one."""
-        question = " ".join((question or "").split())
-        if not question:
-            raise CareqaError("the question is empty")
+        limit = self.settings.max_question_chars
+        question = checked_question(question, limit)
+        earlier = [h for h in history or [] if isinstance(h, str) and h.strip()][-1:]  # follow-ups read the last
         k = self._k(k)
         endpoint = Endpoint.from_settings(self.settings) if use_llm else None
         searcher = self._live()
-        asked = rewrite(question, [" ".join(h.split()) for h in history or [] if h and h.strip()], searcher.stored)
+        asked = rewrite(question, [checked_question(h, limit, "the earlier question") for h in earlier],
+                        searcher.stored)
         analysis = analyse(asked, searcher.stored)
         q = self.embed_query(asked)
         result = respond(searcher, asked, q, analysis, k, docs, section)
@@ -168,13 +186,20 @@ class Assistant:
         return verify_index(self.settings)
 
     def add_file(self, source: Path, name: str, replace: bool = False, *, title: str = "", publisher: str = "",
-                 date: str = "", url: str = "") -> Path:
+                 date: str = "", url: str = "", added_by: str = "") -> Path:
         """Copy an uploaded file into the corpus folder after checking careqa can read it; the
-        metadata given (any of title, publisher, date, url) becomes its sources.toml entry."""
+        metadata given (any of title, publisher, date, url), who added it and when become its
+        sources.toml entry (a replaced file keeps nothing of the old one's)."""
         from .corpus import add_file
 
         meta = {"title": title, "publisher": publisher, "date": date, "url": url}
-        return add_file(self.settings, source, name, replace, meta=meta)
+        return add_file(self.settings, source, name, replace, meta=meta, added_by=added_by)
+
+    def provenance(self) -> dict[str, tuple[str, str]]:
+        """(who added it, when) for each corpus file added through careqa, by path."""
+        from .corpus import provenance
+
+        return provenance(self.settings)
 
     def remove_document(self, path: str) -> Path:
         """Delete a corpus file and its metadata entry (the index drops it at the next update)."""

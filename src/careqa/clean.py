@@ -1,7 +1,8 @@
 """Cleaning extracted text and finding its headings, keeping offsets exact.
 
 Real extractions carry noise: icon-font junk, bare URL lines, footnote markers glued to words,
-PDF hard line breaks mid-sentence. `clean_text` removes it through a list of edits on the raw
+PDF hard line breaks mid-sentence, and control characters (terminal escape sequences among them)
+that would act on a reader's terminal. `clean_text` removes it through a list of edits on the raw
 text, so every character of the cleaned text maps back to a position in the raw one.
 `find_headings` then finds headings in the cleaned text by their shape, for any document.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from .sentences import sentence_spans
 
@@ -36,6 +38,55 @@ class Cleaned:
         i = bisect.bisect_right(self.segments, (pos, float("inf"))) - 1
         clean_start, raw_start = self.segments[max(i, 0)]
         return raw_start + (pos - clean_start)
+
+    @cached_property
+    def _raw_starts(self) -> list[int]:
+        return [raw for _, raw in self.segments]
+
+    def clean_offset(self, raw_pos: int) -> int:
+        """Position in the cleaned text of the raw text's position `raw_pos` (the start of what
+        follows it when that part of the raw text was removed)."""
+        i = max(bisect.bisect_right(self._raw_starts, raw_pos) - 1, 0)
+        clean_start, raw_start = self.segments[i]
+        end = self.segments[i + 1][0] if i + 1 < len(self.segments) else len(self.text)
+        return min(clean_start + max(raw_pos - raw_start, 0), end)
+
+
+# Terminal escape sequences whole (CSI "ESC [ ... m"; OSC "ESC ] ... BEL or ESC \\", up to the end
+# of its line at most; two-byte "ESC x"), then any other control character but tab and newline:
+# C0, DEL and C1 (U+0080-U+009F, which some terminals obey as 8-bit escapes).
+CONTROLS = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]?|\][^\x07\x1b\n]*(?:\x07|\x1b\\)?|[ -~]?)"
+                      r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_BREAKS = "\x0b\x0c"  # vertical tab and form feed end a line or page: a newline keeps words apart
+
+
+def without_controls(text: str) -> str:
+    """`text` with control characters and escape sequences removed (breaks become newlines):
+    what is safe to print on a terminal or to store as a title."""
+    return CONTROLS.sub(lambda m: "\n" if m.group() in _BREAKS else "", text)
+
+
+def shown_name(text: str) -> str:
+    """`text` on one line as it can be shown anywhere: characters that are not printable (a
+    newline in a file name, a terminal escape) written as escapes such as \\n or \\x1b, so a
+    name can never start a report line of its own or act on a terminal."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+def _control_edits(raw: str) -> list[tuple[int, int, str]]:
+    return [(m.start(), m.end(), "\n" if m.group() in _BREAKS else "") for m in CONTROLS.finditer(raw)]
+
+
+def strip_controls(text: str, headings: list[Heading]) -> tuple[str, list[Heading]]:
+    """Text extracted from markup (HTML, DOCX) without control characters, its headings moved to
+    match; unchanged when it holds none."""
+    edits = _control_edits(text)
+    if not edits:
+        return text, headings
+    cleaned = _apply(text, edits)
+    moved = [Heading(without_controls(h.title), h.level, cleaned.clean_offset(h.start), cleaned.clean_offset(h.end))
+             for h in headings]
+    return cleaned.text, [h for h in moved if h.title.strip() and h.end > h.start]
 
 
 _URL_LINE = re.compile(r"^[ \t]*(?:https?://|www\.)\S+[ \t]*$")
@@ -99,7 +150,8 @@ def _edits(raw: str) -> list[tuple[int, int, str]]:
         edits.append((cut_start, cut_end, joiner))
     for m in _FOOTNOTE_MARK.finditer(raw):
         edits.append((m.start(), m.end(), ""))
-    edits.sort()
+    edits += _control_edits(raw)
+    edits.sort(key=lambda e: (e[0], -e[1]))  # of two edits starting together, the wider wins
     merged: list[tuple[int, int, str]] = []
     for e in edits:
         if merged and e[0] < merged[-1][1]:
@@ -111,10 +163,15 @@ def _edits(raw: str) -> list[tuple[int, int, str]]:
 def clean_text(raw: str) -> Cleaned:
     """Apply the noise edits to `raw`, recording where each kept run came from."""
     raw = raw.replace("\r\n", "\n").replace("\r", "\n") if "\r" in raw else raw
+    return _apply(raw, _edits(raw))
+
+
+def _apply(raw: str, edits: list[tuple[int, int, str]]) -> Cleaned:
+    """`raw` with sorted, non-overlapping (start, end, replacement) edits made, and the map back."""
     parts: list[str] = []
     segments: list[tuple[int, int]] = []
     clean_pos = raw_pos = 0
-    for start, end, repl in _edits(raw):
+    for start, end, repl in edits:
         if start > raw_pos:
             segments.append((clean_pos, raw_pos))
             parts.append(raw[raw_pos:start])

@@ -1,4 +1,5 @@
-"""The `careqa` command: thin over the library; library errors become one line and exit 1."""
+"""The `careqa` command: thin over the library; library errors become one line and exit 1.
+What it prints goes through terminal.py, so nothing printed can act on the terminal."""
 from __future__ import annotations
 
 import argparse
@@ -7,11 +8,13 @@ import os
 import sys
 import textwrap
 
+from .clean import shown_name, without_controls
 from .config import Settings, env_help
-from .errors import CareqaError
+from .errors import CareqaError, IndexCorruptError, IndexMissingError
+from .terminal import Bars, Draft, json_text, say as _say, show
 
 EXIT_ERROR = 1
-EXIT_SKIPPED = 3
+EXIT_PARTIAL = 3  # the work was done, but some files were skipped or some lines could not be answered
 
 EXAMPLES = """examples:
   careqa index build
@@ -21,32 +24,6 @@ EXAMPLES = """examples:
   careqa eval ../shared/eval/questions.jsonl
   careqa serve
 """
-
-
-class Bars:
-    """tqdm bars per stage on a terminal; silent when stderr is not one (CI, pipes)."""
-
-    def __init__(self):
-        self.enabled = sys.stderr.isatty() and not os.environ.get("CAREQA_QUIET")
-        self.bar = None
-        self.stage = None
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if not self.enabled:
-            return
-        from tqdm import tqdm
-
-        if stage != self.stage:
-            self.close()
-            self.stage = stage
-            self.bar = tqdm(total=total, desc=stage, unit="", file=sys.stderr, leave=False)
-        self.bar.n = done
-        self.bar.refresh()
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
 
 
 def _settings(args) -> Settings:
@@ -63,10 +40,6 @@ def _assistant(args):
     return Assistant(_settings(args))
 
 
-def _say(msg: str) -> None:
-    print(msg, file=sys.stderr)
-
-
 def section_below_title(section: str, title: str) -> str:
     """The section path without a top heading the title already says."""
     top, sep, rest = section.partition(" > ")
@@ -77,34 +50,6 @@ def wrap(text: str, width: int = 100) -> str:
     """Each paragraph and list line wrapped on its own, so lists stay lists."""
     return "\n".join(textwrap.fill(line, width, subsequent_indent="  " if line.startswith("- ") else "")
                      if line.strip() else "" for line in text.splitlines())
-
-
-class Draft:
-    """A model's draft streamed to a terminal, wiped when the checked answer replaces it."""
-
-    HEADER = "(the model is writing; its citations are checked when it finishes)\n"
-
-    def __init__(self, out):
-        self.out, self.text = out, ""
-
-    def write(self, piece: str) -> None:
-        if not self.text:
-            self.out.write(self.HEADER)
-            self.text = self.HEADER
-        self.out.write(piece)
-        self.out.flush()
-        self.text += piece
-
-    def wipe(self) -> None:
-        """Move back to the draft's first row and clear to the end of the screen."""
-        if not self.text:
-            return
-        import shutil
-
-        width = max(shutil.get_terminal_size().columns, 1)
-        rows = sum(max(1, -(-len(line) // width)) for line in self.text.split("\n"))
-        self.out.write("\r" + (f"\x1b[{rows - 1}A" if rows > 1 else "") + "\x1b[J")
-        self.out.flush()
 
 
 def model_line(llm: dict) -> str:
@@ -145,20 +90,55 @@ def format_answer(result: dict) -> str:
     return "\n".join(lines)
 
 
+def read_line(no: int, raw: bytes) -> tuple[object, dict | str]:
+    """(id, the request) of one --jsonl input line, or (id, why it cannot be answered)."""
+    try:
+        item = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        return no, f"line {no}: not UTF-8 text (byte {exc.start})"
+    except json.JSONDecodeError as exc:
+        return no, f"line {no}: not valid JSON ({exc})"
+    if not isinstance(item, dict):
+        return no, f'line {no}: expected a JSON object with a "question" field'
+    ident = item.get("id", no)
+    question, history = item.get("question"), item.get("history")
+    if not isinstance(question, str):
+        return ident, f'line {no}: "question" must be a string (got {json.dumps(question)[:40]})'
+    if history is not None and not (isinstance(history, list) and all(isinstance(h, str) for h in history)):
+        return ident, f'line {no}: "history" must be a list of strings'
+    return ident, item
+
+
+def answer_lines(assistant, args) -> int:
+    """--jsonl: one JSON object per input line, in order: the answer, or {"id", "error"} for a
+    line that cannot be answered; the rest are answered all the same."""
+    failed = total = 0
+    for no, raw in enumerate(sys.stdin.buffer, 1):
+        if not raw.strip():
+            continue
+        total += 1
+        ident, item = read_line(no, raw)
+        if isinstance(item, dict):
+            try:
+                result = {"id": ident, **assistant.ask(item["question"], docs=args.doc, section=args.section,
+                                                       history=item.get("history")).to_dict()}
+            except (IndexMissingError, IndexCorruptError):
+                raise
+            except CareqaError as exc:
+                item = f"line {no}: {exc}"
+        if isinstance(item, str):
+            failed += 1
+            result = {"id": ident, "error": item}
+        print(json_text(result), flush=True)
+    if failed:
+        _say(f"careqa: {failed} of {total} lines could not be answered (an error object stands in for each)")
+    return EXIT_PARTIAL if failed else 0
+
+
 def cmd_ask(args) -> int:
     assistant = _assistant(args)
     if args.jsonl:
-        for no, line in enumerate(sys.stdin, 1):
-            if not line.strip():
-                continue
-            try:
-                item = json.loads(line)
-                question = item["question"]
-            except (json.JSONDecodeError, KeyError, TypeError):
-                raise CareqaError(f"stdin line {no}: expected a JSON object with a \"question\" field")
-            result = assistant.ask(question, docs=args.doc, section=args.section, history=item.get("history")).to_dict()
-            print(json.dumps({"id": item.get("id", no), **result}, ensure_ascii=False), flush=True)
-        return 0
+        return answer_lines(assistant, args)
     if not args.question:
         raise CareqaError("give a question, or --jsonl to read questions from stdin")
     draft = Draft(sys.stdout) if not args.json and args.format != "md" and sys.stdout.isatty() else None
@@ -171,13 +151,13 @@ def cmd_ask(args) -> int:
             draft.wipe()
         result = item.to_dict()
     if args.json:
-        print(json.dumps(result, ensure_ascii=False, indent=1))
+        print(json_text(result, indent=1))
     elif args.format == "md":
         from .export import to_markdown
 
-        print(to_markdown(result), end="")
+        print(without_controls(to_markdown(result)), end="")
     else:
-        print(format_answer(result))
+        show(format_answer(result))
     return 0
 
 
@@ -189,16 +169,16 @@ def cmd_build(args) -> int:
         report = run(bars, notify=_say, wait=args.wait)
     finally:
         bars.close()
-    print(report.summary())
-    return EXIT_SKIPPED if report.skipped else 0
+    show(report.summary())
+    return EXIT_PARTIAL if report.skipped else 0
 
 
 def cmd_verify(args) -> int:
     result = _assistant(args).verify()
     for note in result.notes:
-        print(f"note: {note}")
+        print(f"note: {shown_name(note)}")
     for problem in result.problems:
-        print(f"problem: {problem}")
+        print(f"problem: {shown_name(problem)}")
     if result.checked:
         print(("index OK: " if result.ok else f"{len(result.problems)} problem(s) in ") + result.checked)
     return 0 if result.ok else EXIT_ERROR
@@ -207,14 +187,14 @@ def cmd_verify(args) -> int:
 def cmd_status(args) -> int:
     status = _assistant(args).status()
     if args.json:
-        print(json.dumps(status, indent=1))
+        print(json_text(status, indent=1))
         return 0
     for key in ("index", "version", "embedding_model", "dimension", "documents", "chunks", "built_at"):
         print(f"{key:16} {status[key]}")
     print(f"{'chunker':16} {status['chunker']['target_tokens']} tokens, overlap "
           f"{status['chunker']['overlap_tokens']} ({status['chunker']['encoding']})")
     for s in status["skipped"]:
-        print(f"{'skipped':16} {s['path']}: {s['reason']}")
+        print(f"{'skipped':16} {shown_name(s['path'] + ': ' + s['reason'])}")
     return 0
 
 
@@ -225,7 +205,7 @@ def cmd_eval(args) -> int:
     figures = evaluate(assistant, read_questions(args.questions), k=assistant.settings.k)
     if args.verbose:
         for row in figures["rows"]:
-            print(json.dumps(row))
+            print(json_text(row))
     keys = [f"recall@{assistant.settings.k}", "mrr", "cited", "facts", "answered", "abstained_unanswerable"]
     print(f"{'kind':<20} {'questions':>9} " + " ".join(f"{k.replace('abstained_', 'abst_'):>16}" for k in keys))
     rows = [*figures["kinds"].items(), ("all", figures)]
@@ -236,11 +216,14 @@ def cmd_eval(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    """Start the web app, building the index first (with progress bars) when there is none."""
-    auth = args.auth or os.environ.get("CAREQA_AUTH")
-    user, sep, password = (auth or "").partition(":")
-    if auth and not (sep and user and password):
-        raise CareqaError("--auth (or CAREQA_AUTH) must look like user:password")
+    """Start the web app, building the index first (with progress bars) when there is none;
+    refused beyond this machine without a login unless --insecure-public."""
+    from .access import accounts, check_exposure
+
+    logins, warnings = accounts(args.auth, args.auth_file, os.environ.get("CAREQA_AUTH"))
+    warnings.append(check_exposure(args.host, bool(logins), args.insecure_public))
+    for warning in filter(None, warnings):
+        _say(f"careqa: warning: {warning}")
     assistant = _assistant(args)
     bars = Bars()
     try:
@@ -252,7 +235,7 @@ def cmd_serve(args) -> int:
     from careqa_ui.app import serve
 
     _say(f"careqa: serving on http://{args.host}:{args.port} (Ctrl+C to stop)")
-    serve(assistant, args.host, args.port, (user, password) if auth else None)
+    serve(assistant, args.host, args.port, logins or None)
     return 0
 
 
@@ -318,10 +301,18 @@ def parser() -> argparse.ArgumentParser:
     ev.add_argument("--verbose", action="store_true", help="one JSON row per question")
     ev.set_defaults(func=cmd_eval)
     serve = sub.add_parser("serve", parents=[common, model], help="start the web app (builds the index if missing)",
-                           epilog="example: careqa serve --port 7860 --auth analyst:secret")
-    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+                           epilog="example: CAREQA_AUTH=analyst:secret careqa serve --host 0.0.0.0 --port 7860\n"
+                                  "example: careqa serve --host 0.0.0.0 --auth-file ~/.careqa-accounts",
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only; "
+                                                           "any other needs a login or --insecure-public)")
     serve.add_argument("--port", type=int, default=7860)
-    serve.add_argument("--auth", help="require user:password to log in (env CAREQA_AUTH)")
+    serve.add_argument("--auth-file", help="file of user:password lines, one account a line (chmod 600)")
+    serve.add_argument("--auth", help="require user:password to log in; prefer env CAREQA_AUTH or --auth-file, "
+                                      "which keep the password out of `ps`")
+    serve.add_argument("--insecure-public", action="store_true",
+                       help="serve beyond this machine without a login (anyone who reaches the port can change "
+                            "the corpus)")
     serve.set_defaults(func=cmd_serve)
     return ap
 
@@ -333,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
         _settings(args)  # every CAREQA_* value and option checked before any work
         return args.func(args)
     except CareqaError as exc:
-        print(f"careqa: error: {exc}", file=sys.stderr)
+        print(f"careqa: error: {shown_name(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130

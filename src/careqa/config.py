@@ -142,6 +142,20 @@ class Settings:
     fusion_weight: float = _setting(0.5, "CAREQA_FUSION_WEIGHT", _number(float, 0, 1), "weight of the dense side")
     max_file_mb: float = _setting(50.0, "CAREQA_MAX_FILE_MB", _positive, "largest corpus file read")
     upload_mb: float = _setting(20.0, "CAREQA_UPLOAD_MB", _positive, "largest upload in the app")
+    # five uploads at the limit: a batch of reports, not a flood
+    upload_pending_mb: float = _setting(100.0, "CAREQA_UPLOAD_PENDING_MB", _positive,
+                                        "uploads one client may have waiting in the app, not yet added")
+    upload_cache_mb: float = _setting(1000.0, "CAREQA_UPLOAD_CACHE_MB", _positive,
+                                      "uploads all clients together may have waiting in the app")
+    # time enough to fill in a title, publisher and date after choosing a file
+    upload_minutes: float = _setting(30.0, "CAREQA_UPLOAD_MINUTES", _positive,
+                                     "minutes an upload not added waits before it is deleted")
+    # a question of a long paragraph is ~1,000 characters; more is a document pasted by mistake
+    max_question_chars: int = _setting(2000, "CAREQA_MAX_QUESTION_CHARS", _number(int, 10, 1_000_000),
+                                       "longest question, in characters")
+    # measured: benchmarks/attack.py (~0.13 s a passage with its sentences on 2 cores: ~4-5 min)
+    passage_budget: int = _setting(2000, "CAREQA_PASSAGE_BUDGET", _number(int, 1),
+                                   "passages one file may need; a larger file is skipped with its estimate")
     # measured, benchmarks/ui_latency.py --clients 8 on 2 busy cores: 1 at a time 29 questions/s
     # (p95 363 ms), 4 at a time 36/s (p95 276 ms), 8 no better than 4
     ui_concurrency: int = _setting(4, "CAREQA_UI_CONCURRENCY", _number(int, 1, 64), "questions the app answers at once")
@@ -184,6 +198,9 @@ class Settings:
     def __post_init__(self):
         if self.llm_url and not self.llm_model:
             raise SettingsError("CAREQA_LLM_MODEL (--llm-model) must name a model when CAREQA_LLM_URL is set")
+        if not self.upload_mb <= self.upload_pending_mb <= self.upload_cache_mb:
+            raise SettingsError(f"CAREQA_UPLOAD_PENDING_MB ({self.upload_pending_mb:g}) must be from CAREQA_UPLOAD_MB "
+                                f"({self.upload_mb:g}) to CAREQA_UPLOAD_CACHE_MB ({self.upload_cache_mb:g})")
 
     @classmethod
     def from_env(cls, env: dict | None = None, **overrides) -> "Settings":

@@ -2,25 +2,32 @@
 
 The UI hands over files whose names come from a browser, so every name is checked before
 anything is written, writes never replace a file unless asked to, and a file that careqa
-could not read is refused at upload time rather than skipped silently at the next rebuild.
-Metadata edits go through tomlkit, so the comments and layout of sources.toml survive them.
+could not read (or could not embed within the budget) is refused at upload time rather than
+skipped at the next rebuild. Each upload's sources.toml entry records who added it and when, and
+holds only the metadata given with it: a replaced file never keeps the title or publisher of
+the one it replaced. Metadata edits go through tomlkit, so the comments and layout of
+sources.toml survive them.
 """
 from __future__ import annotations
 
 import os
 import re
 import shutil
+import time
 import uuid
 from pathlib import Path
 
 import tomlkit
 
+from .budget import over_budget
 from .config import Settings
 from .errors import CareqaError, DocumentError
-from .load import EXTENSIONS, IGNORED_NAMES, METADATA_FILE, corpus_files, load_document, over_limit, read_metadata
+from .load import (EXTENSIONS, IGNORED_NAMES, METADATA_FILE, corpus_files, field_text, load_document, over_limit,
+                   read_metadata)
 
 MAX_NAME_LENGTH = 120  # longer names are unreadable in lists and near filesystem limits
 METADATA_FIELDS = ("title", "publisher", "date", "url")
+ADDED_BY, ADDED_AT = "added_by", "added"  # written by careqa with each upload, never given by the uploader
 MAX_FIELD_CHARS = 300  # a title or publisher longer than this is a paragraph pasted by mistake
 MAX_DATE_CHARS = 40  # room for "2021-12-13" or "about 2017 (figures to 2016)", not for prose
 _BAD_CHARS = re.compile(r"[\x00-\x1f\x7f/\\:]")
@@ -72,19 +79,22 @@ def check_metadata(name: str, meta: dict[str, str] | None) -> dict[str, str]:
 
 
 def add_file(settings: Settings, source: Path, name: str, replace: bool = False,
-             max_mb: float | None = None, meta: dict[str, str] | None = None) -> Path:
+             max_mb: float | None = None, meta: dict[str, str] | None = None, added_by: str = "") -> Path:
     """Copy an uploaded file into the corpus folder as `name`, after checking it can be read,
-    and record `meta` (title, publisher, date, url) as its sources.toml entry.
+    and record `meta` (title, publisher, date, url), who added it (`added_by`) and when as its
+    sources.toml entry.
 
     The copy is written to a hidden temporary file first and then linked or renamed into place,
     so a half-written file never appears in the corpus and an existing file is only replaced
-    when `replace` is true. Given metadata replaces the file's whole entry; with none given,
-    an existing entry is left as it is.
+    when `replace` is true. The entry is replaced whole: metadata not given again is gone.
     """
     check_name(name)
     fields = check_metadata(name, meta)
     limit = settings.upload_mb if max_mb is None else max_mb
     source = Path(source)
+    if not source.is_file():
+        raise CareqaError(f"refused {name!r}: the upload is no longer on the server (uploads not added within "
+                          f"{settings.upload_minutes:g} minutes are deleted); upload it again")
     if over_limit(source, limit):
         size = source.stat().st_size
         raise CareqaError(f"refused {name!r}: file is {size / 1048576:.2f} MB, over the {limit:g} MB upload limit")
@@ -94,16 +104,18 @@ def add_file(settings: Settings, source: Path, name: str, replace: bool = False,
     if target.exists() and not replace:
         raise CareqaError(f"refused {name!r}: a file of that name is already in the corpus "
                           f"(choose 'replace' to overwrite it)")
-    if fields:
-        _read_toml(corpus / METADATA_FILE)  # an unreadable sources.toml is refused before copying
+    _read_toml(corpus / METADATA_FILE)  # an unreadable sources.toml is refused before copying
     tmp = corpus / f".upload-{uuid.uuid4().hex}{Path(name).suffix.lower()}"
     try:
         shutil.copyfile(source, tmp)
         try:
-            load_document(tmp, corpus, settings, max_mb=max(limit, settings.max_file_mb))
+            doc = load_document(tmp, corpus, settings, max_mb=max(limit, settings.max_file_mb))
         except DocumentError as exc:
             reason = str(exc).split(": ", 1)[-1]
             raise CareqaError(f"refused {name!r}: {reason}") from None
+        too_large = over_budget(settings, len(doc.text))
+        if too_large:
+            raise CareqaError(f"refused {name!r}: {too_large}")
         if replace:
             os.replace(tmp, target)
         else:
@@ -114,9 +126,21 @@ def add_file(settings: Settings, source: Path, name: str, replace: bool = False,
                                   f"(choose 'replace' to overwrite it)") from None
     finally:
         tmp.unlink(missing_ok=True)
-    if fields:
-        set_metadata(corpus / METADATA_FILE, name, fields)
+    who = field_text(added_by)[:MAX_FIELD_CHARS]
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    set_metadata(corpus / METADATA_FILE, name, {**fields, **({ADDED_BY: who} if who else {}), ADDED_AT: stamp})
     return target
+
+
+def provenance(settings: Settings) -> dict[str, tuple[str, str]]:
+    """(who added it, when) for each corpus file added through careqa, by path; files that came
+    with the corpus or were copied in by hand have no entry."""
+    try:
+        entries = read_metadata(Path(settings.corpus_dir))
+    except DocumentError:
+        return {}
+    return {path: (field_text(e.get(ADDED_BY)), field_text(e.get(ADDED_AT)))
+            for path, e in entries.items() if e.get(ADDED_AT)}
 
 
 def document_file(settings: Settings, path: str) -> Path:

@@ -27,3 +27,7 @@ class IndexWriteError(CareqaError):
 
 class SettingsError(CareqaError):
     """A setting (environment variable or option) has a value careqa cannot use."""
+
+
+class BuildCancelled(CareqaError):
+    """A build or update was stopped before it wrote anything; the previous version stays live."""

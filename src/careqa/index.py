@@ -7,7 +7,9 @@ A different embedding model or chunker setting makes the stored vectors unusable
 rebuild, and the report says why. `build_index` is the same path, reusing nothing.
 
 A file indexed before that can no longer be read keeps its indexed version (reported as skipped,
-"kept the version indexed before"): a bad copy over a good file must not lose content.
+"kept the version indexed before"): a bad copy over a good file must not lose content. So does a
+file whose text is over the embedding budget (budget.py). The progress callback may raise
+BuildCancelled until the new version is written: the build stops and the live version stays.
 """
 from __future__ import annotations
 
@@ -21,14 +23,15 @@ from typing import Callable
 
 import numpy as np
 
+from .budget import build_estimate, over_budget
 from .chunk import chunk_document, embedded_text
 from .tokens import ENCODING
 from .clean import Heading
 from .config import Settings
 from .embed import Embedder, get_embedder, get_query_embedder
-from .errors import CareqaError, DocumentError
+from .errors import BuildCancelled, CareqaError, DocumentError
 from .lexical import build_bm25
-from .load import Document, Skipped, corpus_files, load_corpus, meta_hash, over_limit, read_metadata
+from .load import Document, Skipped, corpus_files, load_corpus, meta_hash, over_limit, read_file, read_metadata
 from .records import Chunk, Progress, silent
 from .sentences import sentence_spans
 from .store import NewVersion, Store, StoredIndex, open_store
@@ -48,12 +51,14 @@ class BuildReport:
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    rebuilt: list[str] = field(default_factory=list)  # unchanged, but embedded again (a full build)
     full_rebuild_reason: str = ""
     up_to_date: bool = False
 
     def summary(self) -> str:
+        again = f", {len(self.rebuilt)} re-embedded" if self.rebuilt else ""
         lines = [f"{len(self.added)} added, {len(self.changed)} changed, {len(self.removed)} removed, "
-                 f"{len(self.unchanged)} unchanged; {self.embedded} chunks embedded; "
+                 f"{len(self.unchanged)} unchanged{again}; {self.embedded} chunks embedded; "
                  f"{self.documents} documents, {self.chunks} chunks in {self.seconds:.1f} s"]
         if self.full_rebuild_reason:
             lines.insert(0, f"full rebuild: {self.full_rebuild_reason}")
@@ -149,7 +154,7 @@ def embed_parts(settings: Settings, parts: list[Part], progress: Progress, sente
     if sentences:
         todo = [p for p in parts if p.sentence_vectors is None]
         for p in todo:
-            p.sentences = sentence_rows(p.doc, p.chunks)
+            p.sentences = sentence_rows(p.doc, p.chunks) if p.sentences is None else p.sentences
         texts = [p.doc.text[a:b] for p in todo for a, b in p.sentences]
         if texts:
             vectors = embed_texts(settings, texts, progress, "embedding sentences")
@@ -202,9 +207,12 @@ def embed_and_write(settings: Settings, store: Store, parts: list[Part], skipped
                     started: float, progress: Progress, sentences: bool = True) -> tuple[str, int]:
     """Embed what the parts lack and write them as the new live version (writer lock held)."""
     embedded = embed_parts(settings, parts, progress, sentences)
-    progress("writing index", 0, 1)
+    progress("writing index", 0, 1)  # the last moment a build can be cancelled
     version = write_version(settings, store, parts, skipped, started, embedded)
-    progress("writing index", 1, 1)
+    try:
+        progress("writing index", 1, 1)
+    except BuildCancelled:
+        pass  # too late: the new version is live
     if embedded:
         export_for_questions(settings)
     return version, embedded
@@ -253,35 +261,43 @@ def corpus_state(settings: Settings) -> dict[str, tuple[str, str]]:
     state = {}
     for path in corpus_files(corpus_dir):
         rel = path.relative_to(corpus_dir).as_posix()
-        digest = "" if over_limit(path, settings.max_file_mb) else hashlib.sha256(path.read_bytes()).hexdigest()
+        try:
+            too_big = over_limit(path, settings.max_file_mb)
+            digest = "" if too_big else hashlib.sha256(read_file(path, corpus_dir)).hexdigest()
+        except (DocumentError, OSError):
+            digest = ""  # read again when loading, which reports why it cannot be
         state[rel] = (digest, meta_hash(metadata.get(rel)))
     return state
 
 
-def assemble(settings: Settings, live: StoredIndex | None, reuse: bool, report: BuildReport) -> list[Part]:
+def assemble(settings: Settings, live: StoredIndex | None, reuse: bool, report: BuildReport,
+             progress: Progress = silent) -> list[Part]:
     """The documents of the next version in path order, loaded anew or (when `reuse`) taken from
-    the live version; fills the report's added, changed, unchanged, removed and skipped lists."""
+    the live version; fills the report's added, changed, unchanged (or rebuilt), removed and
+    skipped lists."""
     old = stored_parts(live) if live is not None else {}
     state = corpus_state(settings)
     same = {rel for rel, (sha, meta) in state.items()
             if rel in old and (old[rel].doc.sha256, old[rel].doc.meta_sha256) == (sha, meta)}
-    loaded = load_corpus(settings, only=set(state) - same if reuse else None)
+    loaded = load_corpus(settings, only=set(state) - same if reuse else None, progress=progress)
     parts: dict[str, Part] = {}
     for d in loaded.documents:
-        part = new_part(settings, d)
-        if not part.chunks:
-            loaded.skipped.append(Skipped(d.path, "no passages to index (only headings)"))
+        too_large = over_budget(settings, len(d.text))
+        part = None if too_large else new_part(settings, d)
+        if part is None or not part.chunks:
+            loaded.skipped.append(Skipped(d.path, too_large or "no passages to index (only headings)"))
             continue
         parts[d.path] = part
-        (report.unchanged if d.path in same else report.changed if d.path in old else report.added).append(d.path)
+        (report.rebuilt if d.path in same else report.changed if d.path in old else report.added).append(d.path)
     for rel in sorted(same - {s.path for s in loaded.skipped} - set(parts)):
         parts[rel] = old[rel]
         report.unchanged.append(rel)
     taken = {p.doc.doc_id for p in parts.values()}
     for s in sorted(loaded.skipped, key=lambda s: s.path):
         kept = old.get(s.path)
-        if kept is not None and kept.doc.doc_id not in taken:
-            kept = kept if reuse else new_part(settings, kept.doc)
+        affordable = kept is not None and (reuse or not over_budget(settings, len(kept.doc.text)))
+        if affordable and kept.doc.doc_id not in taken:
+            kept = kept if reuse else new_part(settings, kept.doc)  # a full build embeds it again
             if kept.chunks:
                 parts[s.path] = kept
                 s = Skipped(s.path, f"{s.reason}; kept the version indexed before")
@@ -291,6 +307,16 @@ def assemble(settings: Settings, live: StoredIndex | None, reuse: bool, report: 
         raise DocumentError(f"{settings.corpus_dir}: no readable documents to index"
                             + "".join(f"; {s}" for s in report.skipped[:3]))
     return [parts[rel] for rel in sorted(parts)]
+
+
+def announce(parts: list[Part], notify: Callable[[str], None] | None) -> None:
+    """Say how much embedding is ahead, and about how long it takes, before it starts."""
+    todo = [p for p in parts if p.vectors is None]
+    if notify is None or not todo:
+        return
+    for p in todo:
+        p.sentences = sentence_rows(p.doc, p.chunks)
+    notify(build_estimate(sum(len(p.chunks) for p in todo), sum(len(p.sentences) for p in todo)))
 
 
 def refresh(settings: Settings, progress: Progress, notify: Callable[[str], None] | None,
@@ -306,13 +332,14 @@ def refresh(settings: Settings, progress: Progress, notify: Callable[[str], None
         reuse = incremental and not reason
         report = BuildReport("", 0, 0, 0, 0.0, full_rebuild_reason=reason if incremental else "")
         progress("reading documents", 0, 1)
-        parts = assemble(settings, live, reuse, report)
+        parts = assemble(settings, live, reuse, report, progress)
         progress("reading documents", 1, 1)
         report.documents, report.chunks = len(parts), sum(len(p.chunks) for p in parts)
         skipped = [{"path": s.path, "reason": s.reason} for s in report.skipped]
         if reuse and not (report.added or report.changed or report.removed) and live.manifest.get("skipped") == skipped:
             report.version, report.up_to_date = live.version, True
         else:
+            announce(parts, notify)
             report.version, report.embedded = embed_and_write(settings, store, parts, report.skipped,
                                                               started, progress)
     report.seconds = time.time() - started

@@ -5,7 +5,9 @@ bomb or a pathological file can take minutes or gigabytes, or crash the interpre
 in one worker process (`python -m careqa.isolate`) under an address-space limit, and the caller
 kills it when a file takes too long. A limit hit or a crash costs one skipped file, never the
 build. A plain subprocess rather than multiprocessing: no re-import of the caller's main script
-(the UI's) in the worker, and the worker starts once per build, not once per file.
+(the UI's) in the worker, and the worker starts once per build, not once per file. It ends after
+a build, and on its own once idle for IDLE_SECONDS (an upload read in a long-running app), so no
+parser outlives the work it was started for.
 
 Limits: Settings.parse_seconds per file (CAREQA_PARSE_SECONDS, default 120) and
 Settings.parse_memory_mb of address space beyond the worker's own start-up size
@@ -28,6 +30,7 @@ from pathlib import Path
 from .errors import DocumentError
 
 START_SECONDS = 60.0  # a cold worker imports lxml, pypdf and python-docx: seconds, not minutes
+IDLE_SECONDS = 5.0  # files of one build follow each other within this; a worker idle longer is ended
 READY = b"R"
 _HEADER = struct.Struct("!Q")
 
@@ -89,13 +92,16 @@ class _Worker:
 
 _lock = threading.Lock()
 _worker: _Worker | None = None
+_idle: threading.Timer | None = None
 
 
 def extract(data: bytes, ext: str, seconds: float, memory_mb: float):
     """formats.extract(data, ext) run in the worker within `seconds` and `memory_mb`;
     DocumentError on a bad file or a limit hit."""
-    global _worker
+    global _worker, _idle
     with _lock:
+        if _idle is not None:
+            _idle.cancel()
         if _worker is None or not _worker.alive() or _worker.memory_mb != memory_mb:
             if _worker is not None:
                 _worker.stop()
@@ -107,6 +113,10 @@ def extract(data: bytes, ext: str, seconds: float, memory_mb: float):
             if retire:
                 _worker.stop()
                 _worker = None
+            else:
+                _idle = threading.Timer(IDLE_SECONDS, _stop_if_idle, args=(_worker,))
+                _idle.daemon = True
+                _idle.start()
     if status == "error":
         raise DocumentError(value)
     return value
@@ -114,9 +124,14 @@ def extract(data: bytes, ext: str, seconds: float, memory_mb: float):
 
 def stop() -> None:
     """End the worker (after a build): an idle parser should not outlive the work."""
+    _stop_if_idle(None)
+
+
+def _stop_if_idle(worker: _Worker | None) -> None:
+    """End the worker: `worker` only if it is still the current one (None: whichever it is)."""
     global _worker
     with _lock:
-        if _worker is not None:
+        if _worker is not None and worker in (None, _worker):
             _worker.stop()
             _worker = None
 

@@ -3,22 +3,35 @@
 Questions are answered several at a time (the Assistant is safe to call from threads); corpus
 changes and rebuilds share one concurrency group of their own, one at a time, so a long rebuild
 never holds up questions. The app only calls the Assistant.
+
+Uploads land in a folder of careqa's own (readable by this user only, deleted when the process
+ends) unless GRADIO_TEMP_DIR names another; guard.py limits what each client may have there.
 """
 from __future__ import annotations
 
+import atexit
 import os
 from urllib.parse import urlsplit, urlunsplit
+import shutil
+import tempfile
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+OWN_UPLOADS = "GRADIO_TEMP_DIR" not in os.environ  # read by Gradio when its components are made
+if OWN_UPLOADS:
+    os.environ["GRADIO_TEMP_DIR"] = tempfile.mkdtemp(prefix="careqa-uploads-")
+    atexit.register(shutil.rmtree, os.environ["GRADIO_TEMP_DIR"], True)
 
 import gradio as gr  # noqa: E402
+from gradio.utils import get_upload_folder  # noqa: E402
+from starlette.middleware import Middleware  # noqa: E402
 
 from careqa.assistant import Assistant  # noqa: E402
 from careqa.config import Settings  # noqa: E402
 
 from . import api, corpus_view, layout, originals  # noqa: E402
 from .asking import AskEvents  # noqa: E402
+from .guard import SWEEP_SECONDS, Guard  # noqa: E402
 from .managing import CorpusEvents  # noqa: E402
 from .style import CSS, theme  # noqa: E402
 
@@ -59,8 +72,11 @@ def wire_corpus(tab: layout.CorpusTab, events: CorpusEvents, views: list) -> Non
         .then(events.after_add, [added], form, **private).then(events.views, None, views, **private)
     tab.remove.click(events.remove, [tab.remove_choice], [tab.result], api_name="remove", **group) \
         .then(events.views, None, views, **private)
-    tab.rebuild.click(events.rebuild, None, [tab.progress, tab.result], show_progress="hidden", **group,
+    tab.rebuild.click(events.rebuild, None, [tab.progress, tab.result, tab.cancel], show_progress="hidden", **group,
                       **private).then(events.views, None, views, **private)
+    # its own group: the corpus group is busy with the rebuild being cancelled
+    tab.cancel.click(events.cancel, None, [tab.cancel], concurrency_id="cancel", concurrency_limit=None,
+                     show_progress="hidden", **private)
 
 
 def model_shown(settings: Settings) -> tuple[str, str] | None:
@@ -78,12 +94,14 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     asking, managing = AskEvents(assistant), CorpusEvents(assistant)
     docs = managing.documents()
     offered = managing.choices(docs)
-    with gr.Blocks(title="careqa", analytics_enabled=False) as app:
+    kept = round(60 * settings.upload_minutes)
+    with gr.Blocks(title="careqa", analytics_enabled=False, delete_cache=(SWEEP_SECONDS, kept)) as app:
         covered = layout.header(corpus_view.header_html(docs, bool(settings.llm_url)))
         with gr.Tabs():
-            with gr.Tab("Ask", id="ask"):
-                ask_tab = layout.ask_tab(settings.k, asking.empty(), offered, model_shown(settings))
-            with gr.Tab("Corpus", id="corpus"):
+            with gr.Tab("Ask", id="ask") as ask_item:
+                ask_tab = layout.ask_tab(settings.k, asking.empty(), offered, settings.max_question_chars,
+                                         model_shown(settings))
+            with gr.Tab("Corpus", id="corpus") as corpus_item:
                 corpus_tab = layout.corpus_tab(settings.upload_mb, offered["files"])
             with gr.Tab("Status", id="status"):
                 status, refresh = layout.status_tab()
@@ -94,22 +112,27 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         wire_corpus(corpus_tab, managing, views)
         refresh.click(managing.views, None, views, api_visibility="private")
         app.load(managing.views, None, views, api_visibility="private")
+        # documents added since the page opened (by anyone, anywhere) are offered when looked for
+        for looked in (ask_item.select, corpus_item.select, ask_tab.filters.expand):
+            looked(managing.views, None, views, api_visibility="private", show_progress="hidden")
         app.load(asking.empty, None, ask_tab.conversation, api_visibility="private")
     return app
 
 
 def launch(app: gr.Blocks, assistant: Assistant, host: str = "127.0.0.1", port: int = 7860,
-           auth: tuple[str, str] | None = None, block: bool = True, quiet: bool = False) -> str:
+           auth: list[tuple[str, str]] | None = None, block: bool = True, quiet: bool = False) -> str:
     """Start the server and add the original-file route; returns its URL (when not blocking).
-    Nothing is served from outside Gradio's own files and the corpus documents, and uploads
-    above twice the corpus limit are cut off early."""
+    Nothing is served from outside Gradio's own files and the corpus documents, uploads above
+    twice the corpus limit are cut off early, and guard.py's limits stand in front of it all."""
     settings = assistant.settings
     app.queue(default_concurrency_limit=settings.ui_concurrency, max_size=QUEUE_SIZE)
     limit_mb = max(2 * settings.upload_mb, settings.upload_mb + 5)
+    guard = Middleware(Guard, settings=settings, upload_folder=get_upload_folder(), own_folder=OWN_UPLOADS)
     _, url, _ = app.launch(server_name=host, server_port=port, auth=auth, prevent_thread_lock=True,
                            quiet=quiet, share=False, allowed_paths=[], footer_links=[], ssr_mode=False,
                            max_file_size=int(limit_mb * 1024 * 1024), theme=theme(), css=CSS,
-                           show_error=True, inbrowser=False, mcp_server=False, pwa=False)
+                           show_error=True, inbrowser=False, mcp_server=False, pwa=False,
+                           app_kwargs={"middleware": [guard]})
     originals.add_route(app, assistant)
     if block:
         app.block_thread()
@@ -136,7 +159,7 @@ def start_local(assistant: Assistant) -> tuple[gr.Blocks, str]:
 
 
 def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860,
-          auth: tuple[str, str] | None = None, block: bool = True) -> tuple[gr.Blocks, str]:
+          auth: list[tuple[str, str]] | None = None, block: bool = True) -> tuple[gr.Blocks, str]:
     """Build the app over the assistant's index, load the model, and start it."""
     if assistant.has_index():
         assistant.embed_query("warm up")

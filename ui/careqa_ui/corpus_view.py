@@ -9,6 +9,8 @@ from .render import esc
 # coming after these, so the bar still only moves forward.
 COVERED_TITLE_CHARS = 48  # a long title is cut in the one-line list, so several fit on it
 STAGES = ("reading documents", "embedding passages", "embedding sentences", "writing index")
+COLUMNS = ["Title", "File", "Publisher", "Date", "Passages", "Indexed", "Added by"]
+CANCEL = "Cancel rebuild"
 
 
 def when(stamp: str) -> str:
@@ -34,19 +36,32 @@ def names(paths: list[str]) -> str:
     return ", ".join(f"<code>{esc(p)}</code>" for p in paths)
 
 
-def corpus_summary(docs: list[dict], status: dict | None, pending: list[str], gone: list[str]) -> str:
+def added_by(path: str, added: dict[str, tuple[str, str]]) -> str:
+    """'analyst, 2024-05-01 14:03 UTC' for a file added through careqa; '' for one that was not."""
+    if path not in added:
+        return ""
+    user, stamp = added[path]
+    return ", ".join(x for x in (user, when(stamp)) if x)
+
+
+def corpus_summary(docs: list[dict], status: dict | None, pending: list[str], gone: list[str],
+                   added: dict[str, tuple[str, str]] | None = None) -> str:
     chunks = sum(d["chunks"] for d in docs)
     built = when(status["built_at"]) if status else "never"
     lines = [f"<p><b>{len(docs)} documents, {chunks} passages</b> in the index, built {built}.</p>"]
     if pending:
-        lines.append(f"<p>Not in the index yet: {names(pending)}. Rebuild to include them.</p>")
+        shown = [f"<code>{esc(p)}</code>" + (f" (added by {esc(added_by(p, added or {}))})" if p in (added or {})
+                                             else "") for p in pending]
+        lines.append(f"<p>Not in the index yet: {', '.join(shown)}. Rebuild to include them.</p>")
     if gone:
         lines.append(f"<p>Removed from the folder but still indexed: {names(gone)}. Rebuild to drop them.</p>")
     return '<div class="summary">' + "".join(lines) + "</div>"
 
 
-def document_rows(docs: list[dict]) -> list[list]:
-    return [[d["title"], d["path"], d["publisher"], d["date"], d["chunks"], when(d["indexed_at"])] for d in docs]
+def document_rows(docs: list[dict], added: dict[str, tuple[str, str]] | None = None) -> list[list]:
+    """The corpus table's rows (COLUMNS): who added a document and when, for those added through careqa."""
+    return [[d["title"], d["path"], d["publisher"], d["date"], d["chunks"], when(d["indexed_at"]),
+             added_by(d["path"], added or {})] for d in docs]
 
 
 def status_html(status: dict | None, error: str = "") -> str:

@@ -11,7 +11,7 @@ import gradio as gr
 
 from careqa.load import EXTENSIONS
 
-from . import render, viewer
+from . import corpus_view, render, viewer
 from .style import BRIDGE_JS, DOWNLOAD_JS, SCROLL_JS
 
 SLIDER_MAX_K = 20  # the slider's top unless CAREQA_K is set higher; more passages is no longer one answer
@@ -25,6 +25,7 @@ class AskTab:
     ask: gr.Button
     chips: gr.HTML
     new: gr.Button
+    filters: gr.Accordion
     docs: gr.Dropdown
     section: gr.Dropdown
     k: gr.Slider
@@ -41,6 +42,7 @@ class CorpusTab:
     table: gr.Dataframe
     progress: gr.HTML
     rebuild: gr.Button
+    cancel: gr.Button
     result: gr.HTML
     uploads: gr.File
     title: gr.Textbox
@@ -71,7 +73,8 @@ def model_settings(model: tuple[str, str] | None) -> gr.Checkbox:
                        elem_id="use-llm")
 
 
-def ask_tab(default_k: int, empty: str, offered: dict[str, list], model: tuple[str, str] | None = None) -> AskTab:
+def ask_tab(default_k: int, empty: str, offered: dict[str, list], max_chars: int,
+            model: tuple[str, str] | None = None) -> AskTab:
     """`model` is (name, address) of the configured model server, or None."""
     turns = gr.State([])
     with gr.Row(equal_height=False):
@@ -80,15 +83,16 @@ def ask_tab(default_k: int, empty: str, offered: dict[str, list], model: tuple[s
             with gr.Row(elem_id="ask-row", equal_height=True):
                 question = gr.Textbox(show_label=False, label="Question", scale=8, min_width=160, lines=1,
                                       max_lines=4, autofocus=True, elem_id="question", container=False,
-                                      placeholder="Ask a question…")
+                                      placeholder="Ask a question…", max_length=max_chars)
                 ask = gr.Button("Ask", variant="primary", scale=0, min_width=72, elem_id="ask")
             with gr.Row(elem_id="filter-row", equal_height=True):
                 chips = gr.HTML(render.chips([], "", default_k, default_k, {}), elem_id="chips",
                                 label="Active filters")
                 new = gr.Button("New conversation", size="sm", scale=0, min_width=150, elem_id="new")
-            with gr.Accordion("Filters and model" if model else "Filters", open=False, elem_id="filters"):
+            # opening it brings the pickers up to date; custom values: the library checks document ids
+            with gr.Accordion("Filters and model" if model else "Filters", open=False, elem_id="filters") as filters:
                 docs = gr.Dropdown(label="Only these documents", multiselect=True, choices=offered["docs"],
-                                   elem_id="doc-filter")
+                                   allow_custom_value=True, elem_id="doc-filter")
                 section = gr.Dropdown(label="Only this section (type to search)", choices=offered["sections"],
                                       value=None, allow_custom_value=True, filterable=True, elem_id="section-filter")
                 k = gr.Slider(1, max(SLIDER_MAX_K, default_k), value=default_k, step=1,
@@ -100,18 +104,20 @@ def ask_tab(default_k: int, empty: str, offered: dict[str, list], model: tuple[s
             with gr.Accordion("All retrieved passages, ranked", open=False):
                 passages = gr.HTML(render.passages_table(None, 0), elem_id="passages", label="Passages")
     download = gr.HTML(elem_id="download", label="Download", js_on_load=DOWNLOAD_JS)
-    return AskTab(turns, conversation, question, ask, chips, new, docs, section, k, use_llm, sources, view,
+    return AskTab(turns, conversation, question, ask, chips, new, filters, docs, section, k, use_llm, sources, view,
                   passages, download)
 
 
 def corpus_tab(upload_mb: float, files: list[str]) -> CorpusTab:
     summary = gr.HTML(elem_id="summary", label="Summary")
-    table = gr.Dataframe(headers=["Title", "File", "Publisher", "Date", "Passages", "Indexed"], interactive=False,
+    table = gr.Dataframe(headers=corpus_view.COLUMNS, interactive=False,
                          wrap=True, elem_id="documents", label="Documents", show_label=False,
-                         column_widths=["32%", "20%", "18%", "9%", "8%", "13%"])
+                         column_widths=["26%", "17%", "15%", "8%", "7%", "12%", "15%"])
     with gr.Row(equal_height=False):
         rebuild = gr.Button("Rebuild index", variant="primary", elem_id="rebuild", scale=0, min_width=160)
         progress = gr.HTML(elem_id="progress", label="Progress")
+        cancel = gr.Button(corpus_view.CANCEL, variant="stop", elem_id="cancel", scale=0, min_width=140,
+                           visible=False)
     result = gr.HTML(elem_id="corpus-log", label="Result")
     with gr.Row(equal_height=False):
         with gr.Column(min_width=280):
@@ -128,10 +134,10 @@ def corpus_tab(upload_mb: float, files: list[str]) -> CorpusTab:
         with gr.Column(min_width=280):
             # custom values allowed: the library checks the path, and an API client never saw the page's list
             remove_choice = gr.Dropdown(label="Remove a document from the corpus folder", choices=files, value=None,
-                                        allow_custom_value=True)
+                                        allow_custom_value=True, elem_id="remove-choice")
             remove = gr.Button("Remove", variant="stop")
-    return CorpusTab(summary, table, progress, rebuild, result, uploads, title, publisher, date, url, replace,
-                     add, remove_choice, remove)
+    return CorpusTab(summary, table, progress, rebuild, cancel, result, uploads, title, publisher, date, url,
+                     replace, add, remove_choice, remove)
 
 
 def status_tab() -> tuple[gr.HTML, gr.Button]:

@@ -1,14 +1,16 @@
 """The Corpus tab's events: what the index covers, adding and removing files, and rebuilding
-with one progress bar. Every call goes through the Assistant."""
+with one progress bar, its estimate and a way to cancel it. Every call goes through the Assistant."""
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
 import gradio as gr
+from gradio.utils import get_upload_folder
 
 from careqa.assistant import Assistant
-from careqa.errors import CareqaError
+from careqa.errors import BuildCancelled, CareqaError
 from careqa.records import section_parts
 
 from . import corpus_view
@@ -39,8 +41,12 @@ class BuildTracker:
         self.notes: list[str] = []
         self.report = None
         self.error = ""
+        self.cancel = threading.Event()
 
     def __call__(self, stage: str, done: int, total: int) -> None:
+        """Progress from the build; stops it (BuildCancelled) once asked to, until it writes."""
+        if self.cancel.is_set():
+            raise BuildCancelled("the rebuild was cancelled before anything was written")
         self.stage, self.done, self.total = stage, done, total
         self.value = max(self.value, corpus_view.fraction(stage, done, total))
 
@@ -55,6 +61,8 @@ class BuildTracker:
                                          self.notes[-1] if self.notes else "")
 
     def outcome(self) -> str:
+        if self.error and self.cancel.is_set():
+            return "<p><b>Rebuild cancelled</b> before anything was written: the previous index is still in use.</p>"
         if self.error:
             return f"<p><b>Rebuild failed:</b> {esc(self.error)} The previous index is still in use.</p>"
         return corpus_view.report_html(self.report)
@@ -65,6 +73,7 @@ class CorpusEvents:
 
     def __init__(self, assistant: Assistant):
         self.assistant = assistant
+        self.building: BuildTracker | None = None
 
     def documents(self) -> list[dict]:
         try:
@@ -92,13 +101,16 @@ class CorpusEvents:
             status_html = corpus_view.status_html(status)
         except CareqaError as exc:
             status, status_html = None, corpus_view.status_html(None, str(exc))
+        added = self.assistant.provenance()
         return (corpus_view.header_html(docs, bool(self.assistant.settings.llm_url)),
-                corpus_view.corpus_summary(docs, status, offered["pending"], offered["gone"]),
-                corpus_view.document_rows(docs), gr.update(choices=offered["files"], value=None),
+                corpus_view.corpus_summary(docs, status, offered["pending"], offered["gone"], added),
+                corpus_view.document_rows(docs, added), gr.update(choices=offered["files"], value=None),
                 gr.update(choices=offered["docs"]), gr.update(choices=offered["sections"]), status_html)
 
-    def add(self, files: list[str] | None, title: str, publisher: str, date: str, url: str, replace: bool):
-        """Add uploaded files with the metadata given; outputs: the result, and whether any was added."""
+    def add(self, files: list[str] | None, title: str, publisher: str, date: str, url: str, replace: bool,
+            request: gr.Request):
+        """Add uploaded files with the metadata given, noting who added them; outputs: the result,
+        and whether any was added. An added file's upload is deleted at once (the corpus has its copy)."""
         if not files:
             raise gr.Error("Choose one or more files to add first.")
         if len(files) > 1 and (title.strip() or url.strip()):
@@ -108,7 +120,8 @@ class CorpusEvents:
             name = Path(path).name
             try:
                 self.assistant.add_file(Path(path), name, replace=replace, title=title, publisher=publisher,
-                                        date=date, url=url)
+                                        date=date, url=url, added_by=who(request))
+                forget_upload(Path(path))
                 lines.append(f"<li>Added <code>{esc(name)}</code>.</li>")
             except CareqaError as exc:
                 message = str(exc)
@@ -132,12 +145,41 @@ class CorpusEvents:
         return f"<p>Removed <code>{esc(path)}</code> from the corpus folder. Rebuild the index to drop it.</p>"
 
     def rebuild(self):
-        """Bring the index up to date in a thread; yields (progress bar, result) as it goes, so
-        the table and everything else stay on screen until the new version is live."""
-        tracker = BuildTracker()
+        """Bring the index up to date in a thread; yields (progress bar, result, cancel button) as
+        it goes, so the table and everything else stay on screen until the new version is live."""
+        tracker = self.building = BuildTracker()
         worker = threading.Thread(target=tracker.run, args=(self.assistant,), name="careqa-rebuild", daemon=True)
         worker.start()
+        shown = gr.update(visible=True, value=corpus_view.CANCEL, interactive=True)
         while worker.is_alive():
-            yield tracker.progress(), gr.skip()
+            yield tracker.progress(), gr.skip(), shown
+            shown = gr.skip()
             worker.join(POLL_SECONDS)
-        yield "", tracker.outcome()
+        self.building = None
+        yield "", tracker.outcome(), gr.update(visible=False)
+
+    def cancel(self):
+        """Ask the rebuild in flight to stop (it stops before writing; the live index stays)."""
+        tracker = self.building
+        if tracker is None:
+            return gr.update(visible=False)
+        tracker.cancel.set()
+        return gr.update(value="Cancelling…", interactive=False)
+
+
+def who(request: gr.Request | None) -> str:
+    """Who is adding a file: the logged-in user, else the address the request came from."""
+    if request is None:
+        return ""
+    return getattr(request, "username", None) or (request.client.host if request.client else "")
+
+
+def forget_upload(path: Path) -> None:
+    """Delete an upload from Gradio's cache (and its folder when empty); nothing outside it."""
+    cache = Path(get_upload_folder()).resolve()
+    path = path.resolve()
+    if cache not in path.parents:
+        return
+    path.unlink(missing_ok=True)
+    if path.parent != cache and not any(path.parent.iterdir()):
+        os.rmdir(path.parent)
