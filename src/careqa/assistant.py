@@ -1,14 +1,13 @@
 """The one object the CLI and the app call: ask, inspect, build, update, verify, change the corpus.
 
 Reading follows the live index version (reloaded when a writer switches it) and is safe from
-several threads at once. Writing holds the index's writer lock; `wait` bounds how long a
-second writer waits for it. Ingest modules (loading, chunking, indexing) are imported only by
-the writing methods, so answering a question never loads them.
+several threads at once. Writing (upkeep.py) holds the index's writer lock; `wait` bounds how
+long a second writer waits for it. Ingest modules (loading, chunking, indexing) are imported
+only by the writing methods, so answering a question never loads them.
 """
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from typing import Iterator
 
 from .answer import combine, respond
@@ -19,9 +18,10 @@ from .followup import rewrite
 from .grounded import model_answer
 from .llm import Endpoint
 from .question import analyse, split_compound
-from .records import Answer, DocumentInfo, Passage, Progress, innermost, silent
+from .records import Answer, DocumentInfo, Passage
 from .retrieve import Searcher
 from .store import open_store
+from .upkeep import Upkeep
 
 
 def checked_question(question: str, limit: int, what: str = "the question") -> str:
@@ -41,8 +41,8 @@ def checked_question(question: str, limit: int, what: str = "the question") -> s
     return question
 
 
-class Assistant:
-    """Question answering over the live index version, plus the writes that change it."""
+class Assistant(Upkeep):
+    """Question answering over the live index version; the writes that change it: Upkeep."""
 
     def __init__(self, settings: Settings | None = None):
         self.settings = settings or Settings.from_env()
@@ -157,72 +157,3 @@ class Assistant:
 
     def has_index(self) -> bool:
         return self.store.current() is not None
-
-    # --- writing ---------------------------------------------------------------------------
-    def build(self, progress: Progress = silent, notify=None, wait: float | None = None):
-        """Rebuild the whole index from the corpus folder; returns a BuildReport."""
-        from .index import build_index
-
-        return build_index(self.settings, progress, notify, wait)
-
-    def update(self, progress: Progress = silent, notify=None, wait: float | None = None):
-        """Bring the index in line with the corpus folder, embedding only what changed."""
-        from .index import update_index
-
-        return update_index(self.settings, progress, notify, wait)
-
-    def ensure_index(self, progress: Progress = silent, notify=None):
-        """Build the index when there is none (the first `serve`); the BuildReport, or None."""
-        if self.has_index():
-            return None
-        if notify:
-            notify(f"no index at {self.store.location()} yet; building it from {self.settings.corpus_dir}")
-        return self.build(progress, notify)
-
-    def verify(self):
-        """Check the live version against its manifest, model and the corpus; a Verification."""
-        from .verify import verify_index
-
-        return verify_index(self.settings)
-
-    def add_file(self, source: Path, name: str, replace: bool = False, *, title: str = "", publisher: str = "",
-                 date: str = "", url: str = "", added_by: str = "") -> Path:
-        """Copy an uploaded file into the corpus folder after checking careqa can read it; the
-        metadata given (any of title, publisher, date, url), who added it and when become its
-        sources.toml entry (a replaced file keeps nothing of the old one's)."""
-        from .corpus import add_file
-
-        meta = {"title": title, "publisher": publisher, "date": date, "url": url}
-        return add_file(self.settings, source, name, replace, meta=meta, added_by=added_by)
-
-    def provenance(self) -> dict[str, tuple[str, str]]:
-        """(who added it, when) for each corpus file added through careqa, by path."""
-        from .corpus import provenance
-
-        return provenance(self.settings)
-
-    def remove_document(self, path: str) -> Path:
-        """Delete a corpus file and its metadata entry (the index drops it at the next update)."""
-        from .corpus import remove_document
-
-        return remove_document(self.settings, path)
-
-    def folder_changes(self) -> tuple[list[str], list[str]]:
-        """Corpus files not indexed yet, and indexed files no longer in the folder."""
-        from .corpus import folder_changes
-
-        indexed = [d.path for d in self.documents()] if self.has_index() else []
-        return folder_changes(self.settings, indexed)
-
-    def original_file(self, doc_id: str) -> Path:
-        """The file an indexed document was read from, refused unless it is inside the corpus folder."""
-        from .corpus import document_file
-
-        return document_file(self.settings, self.document(doc_id)["path"])
-
-    def examples(self, limit: int = 3) -> list[str]:
-        """Example questions for a first screen, from sources.toml and question-shaped headings."""
-        from .corpus import example_questions
-
-        headings = [innermost(section) for section, _ in self.sections()] if self.has_index() else []
-        return example_questions(self.settings, headings, limit)

@@ -258,7 +258,15 @@ def parser() -> argparse.ArgumentParser:
                                  epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command", required=True)
 
-    ask = sub.add_parser("ask", parents=[common, model], help="answer a question with cited sources",
+    add_ask(sub, [common, model])
+    add_index(sub, [common])
+    add_eval_serve(sub, [common, model])
+    return ap
+
+
+def add_ask(sub, parents: list) -> None:
+    """`careqa ask`."""
+    ask = sub.add_parser("ask", parents=parents, help="answer a question with cited sources",
                          epilog='example: careqa ask "What is the Esther project?" -k 8\n'
                                 'example: careqa ask "Compare Sweden and Denmark" --llm-url http://127.0.0.1:11434/v1 '
                                 '--llm-model llama3.2',
@@ -274,33 +282,41 @@ def parser() -> argparse.ArgumentParser:
                      help="text (default) or md: Markdown with numbered references, for a briefing note")
     ask.set_defaults(func=cmd_ask)
 
+
+
+def add_index(sub, parents: list) -> None:
+    """`careqa index build|update|verify|status`."""
     index = sub.add_parser("index", help="build and inspect the index")
     isub = index.add_subparsers(dest="index_command", required=True)
-    build = isub.add_parser("build", parents=[common], help="rebuild the whole index from the corpus",
+    build = isub.add_parser("build", parents=parents, help="rebuild the whole index from the corpus",
                             epilog="example: careqa index build --corpus ./corpus")
-    update = isub.add_parser("update", parents=[common], help="embed only the documents added or changed since the last build",
+    update = isub.add_parser("update", parents=parents, help="embed only the documents added or changed since the last build",
                              epilog="example: careqa index update --wait 60")
     for p in (build, update):
         p.add_argument("--model", help="embedding model (env CAREQA_MODEL; default all-MiniLM-L6-v2)")
         p.add_argument("--wait", type=float, metavar="SECONDS",
                        help="if another build or update is running, wait at most this long (default: until it ends)")
         p.set_defaults(func=cmd_build)
-    verify = isub.add_parser("verify", parents=[common], help="check the index against its manifest, model and corpus",
+    verify = isub.add_parser("verify", parents=parents, help="check the index against its manifest, model and corpus",
                              epilog="example: careqa index verify || careqa index update")
     verify.add_argument("--model", help="embedding model expected (env CAREQA_MODEL; default all-MiniLM-L6-v2)")
     verify.set_defaults(func=cmd_verify)
-    status = isub.add_parser("status", parents=[common], help="print what the manifest says",
+    status = isub.add_parser("status", parents=parents, help="print what the manifest says",
                              epilog="example: careqa index status --json")
     status.add_argument("--json", action="store_true")
     status.set_defaults(func=cmd_status)
 
-    ev = sub.add_parser("eval", parents=[common, model], help="score retrieval and answers on a question file",
+
+
+def add_eval_serve(sub, parents: list) -> None:
+    """`careqa eval` and `careqa serve`."""
+    ev = sub.add_parser("eval", parents=parents, help="score retrieval and answers on a question file",
                         epilog="example: careqa eval ../shared/eval/questions.jsonl --verbose")
     ev.add_argument("questions")
     ev.add_argument("-k", help=f"passages to retrieve ({env_help('k')})")
     ev.add_argument("--verbose", action="store_true", help="one JSON row per question")
     ev.set_defaults(func=cmd_eval)
-    serve = sub.add_parser("serve", parents=[common, model], help="start the web app (builds the index if missing)",
+    serve = sub.add_parser("serve", parents=parents, help="start the web app (builds the index if missing)",
                            epilog="example: CAREQA_AUTH=analyst:secret careqa serve --host 0.0.0.0 --port 7860\n"
                                   "example: careqa serve --host 0.0.0.0 --auth-file ~/.careqa-accounts",
                            formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -314,7 +330,6 @@ def parser() -> argparse.ArgumentParser:
                        help="serve beyond this machine without a login (anyone who reaches the port can change "
                             "the corpus)")
     serve.set_defaults(func=cmd_serve)
-    return ap
 
 
 def main(argv: list[str] | None = None) -> int:

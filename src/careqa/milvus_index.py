@@ -103,17 +103,13 @@ class CatalogueTable(Mapping):
         return doc_id in self.numbers
 
 
-class MilvusIndex(StoredIndex):
-    """One version's three collections, read through a shared MilvusClient (thread-safe)."""
+class VersionReader(StoredIndex):
+    """What a version's documents collection holds (catalogue, vocabulary, sections, text in
+    pieces) and the reads every other part goes through; MilvusIndex adds passages and search."""
 
-    def __init__(self, client, names, manifest: dict, ef_search: int | None = None, reason=str):
-        self.client, self.names, self.manifest, self.reason = client, names, manifest, reason
-        params = manifest["vectors"]
-        self.search_params = {"metric_type": "IP", "params": {}}
-        if params["kind"] == "hnsw":
-            self.search_params["params"]["ef"] = ef_search or params["ef_search"]
-        self.piece = lru_cache(maxsize=PIECE_CACHE)(self._piece)
-        self.rows, self.spans = Recent(ROW_CACHE), Recent(SPAN_CACHE)
+    client: object
+    names: object
+    reason: object
 
     def call(self, method: str, collection: str, **kwargs):
         """A read; a collection a restarted Milvus Lite server released is loaded again and the read
@@ -185,6 +181,49 @@ class MilvusIndex(StoredIndex):
         text = "".join(pieces[i] for i in range(first, last + 1))
         return text[start - first * PIECE:end - first * PIECE]
 
+    def owned(self, document: int, column: int) -> int:
+        return self.catalogue[document][column]
+
+    def all_rows(self, collection: str, expr: str, fields: list[str], most: int | None = None) -> list[dict]:
+        """Every row matching a filter: one query when at most `most` can match (within Milvus's
+        16,384-row limit), else page by page."""
+        if most is not None and most <= QUERY_MAX:
+            return self.call("query", collection, filter=expr, output_fields=fields, limit=max(most, 1))
+        found = []
+        pages = self.call("query_iterator", collection, batch_size=ITERATOR_BATCH, filter=expr, output_fields=fields)
+        try:
+            while page := pages.next():
+                found += page
+        finally:
+            pages.close()
+        return found
+
+    def doc_frequency(self, term: str) -> int:
+        found = self.vocabulary.get(term)
+        return 0 if found is None else int(found[1])
+
+    def document(self, doc_id: str) -> dict:
+        meta = self.documents[doc_id]
+        record = json.loads(self.blob("record", self.numbers[doc_id]))
+        return meta | {"headings": record["headings"], "abbreviations": record["abbreviations"],
+                       "text": self.text(doc_id)}
+
+    def sections(self) -> list[tuple[str, int]]:
+        return [(path, n) for path, n in self.section_list if path]
+
+
+class MilvusIndex(VersionReader):
+    """One version's three collections, read through a shared MilvusClient (thread-safe)."""
+
+    def __init__(self, client, names, manifest: dict, ef_search: int | None = None, reason=str):
+        self.client, self.names, self.manifest, self.reason = client, names, manifest, reason
+        params = manifest["vectors"]
+        self.search_params = {"metric_type": "IP", "params": {}}
+        if params["kind"] == "hnsw":
+            self.search_params["params"]["ef"] = ef_search or params["ef_search"]
+        self.piece = lru_cache(maxsize=PIECE_CACHE)(self._piece)
+        self.rows, self.spans = Recent(ROW_CACHE), Recent(SPAN_CACHE)
+
     def sentences(self, doc_id: str, start: int, end: int) -> tuple[np.ndarray, np.ndarray]:
         """Selected as the FAISS store does, from the sentences starting inside the passage that
         holds the span (read with the passage), or, for a span of no recent passage, by a query."""
@@ -220,36 +259,6 @@ class MilvusIndex(StoredIndex):
             rows = [found[i] for i in range(r["sentence_from"], r["sentence_to"])]
             self.spans.put((r["document"], r["start"], r["end"]), self.as_spans(rows))
 
-    def owned(self, document: int, column: int) -> int:
-        return self.catalogue[document][column]
-
-    def all_rows(self, collection: str, expr: str, fields: list[str], most: int | None = None) -> list[dict]:
-        """Every row matching a filter: one query when at most `most` can match (within Milvus's
-        16,384-row limit), else page by page."""
-        if most is not None and most <= QUERY_MAX:
-            return self.call("query", collection, filter=expr, output_fields=fields, limit=max(most, 1))
-        found = []
-        pages = self.call("query_iterator", collection, batch_size=ITERATOR_BATCH, filter=expr, output_fields=fields)
-        try:
-            while page := pages.next():
-                found += page
-        finally:
-            pages.close()
-        return found
-
-    def doc_frequency(self, term: str) -> int:
-        found = self.vocabulary.get(term)
-        return 0 if found is None else int(found[1])
-
-    def document(self, doc_id: str) -> dict:
-        meta = self.documents[doc_id]
-        record = json.loads(self.blob("record", self.numbers[doc_id]))
-        return meta | {"headings": record["headings"], "abbreviations": record["abbreviations"],
-                       "text": self.text(doc_id)}
-
-    def sections(self) -> list[tuple[str, int]]:
-        return [(path, n) for path, n in self.section_list if path]
-
     # --- what retrieval reads --------------------------------------------------------------
     def select(self, doc_ids: set[str] | None, section: str | None) -> np.ndarray | None:
         if doc_ids is None and not section:
@@ -272,7 +281,7 @@ class MilvusIndex(StoredIndex):
     def _search(self, data, field: str, k: int, allowed: np.ndarray | None, params: dict):
         expr = "" if allowed is None else (getattr(allowed, "expr", "") or rows_expr(allowed))
         hits = self.call("search", self.names.passages, data=[data], anns_field=field, limit=k, filter=expr,
-                                  output_fields=["row"], search_params=params)[0]
+                         output_fields=["row"], search_params=params)[0]
         return (np.array([h["row"] for h in hits], dtype="int64"),
                 np.array([h["distance"] for h in hits], dtype="float32"))
 

@@ -124,8 +124,8 @@ def release(uri: str) -> None:
         server_manager_instance.release_server(uri)
 
 
-class MilvusStore(Store):
-    """One index in Milvus: versions as collections, the live one named by an alias."""
+class AliasedVersions(Store):
+    """An index's versions in Milvus: which exist, which the alias names live, which are kept."""
 
     def __init__(self, settings):
         super().__init__(settings)
@@ -222,6 +222,10 @@ class MilvusStore(Store):
             for name in Names.of(self.base, version).all():
                 if self.call("list collections", self.client.has_collection, name):
                     self.call(f"drop {name}", self.client.drop_collection, name)
+
+
+class MilvusStore(AliasedVersions):
+    """One index in Milvus: versions as collections, the live one named by an alias."""
 
     def writing(self, wait: float | None = None, notify: Callable[[str], None] | None = None):
         return _Writing(self, wait, notify)
