@@ -183,3 +183,33 @@ def test_documents_named_together_each_answer_under_their_title(tiny):
     assert [b.heading for b in answer.blocks] == ["Working together on discharge", "Pooled budgets explained"]
     assert {c.passage.doc_id for c in answer.citations} == {"brief", "explainer"}
     verbatim(tiny, answer)
+
+
+CASES = {
+    "calder.md": "# The Calder Vale scheme\n\nThe Calder Vale scheme joins Calder Vale's community nurses with Calder Vale council's "
+                 "home carers. Calder Vale GPs refer patients to the Calder Vale scheme every week. The Calder Vale scheme's nurses "
+                 "and carers share one office in Calder Vale. Calder Vale council chairs the Calder Vale scheme's board. Emergency "
+                 "admissions fell by 12% over three years.\n",
+    "brin.md": "# The Brin Valley project\n\nThe Brin Valley project places Brin Valley social workers on Brin Valley hospital wards. Brin Valley's "
+               "ward managers meet the Brin Valley project's social workers every month. The Brin Valley project's staff are "
+               "employed by Brin Valley council. The Brin Valley project covers both of Brin Valley's hospitals. Delayed transfers of "
+               "care halved within a year.\n",
+    "other.md": "# Elsewhere\n\nMost councils publish a yearly plan for adult social care.\n",
+}
+
+
+def test_asked_for_results_each_side_quotes_the_sentence_reporting_them(tmp_path):
+    """Sentences naming a case study again and again must not crowd out the one sentence that
+    reports its result, when results are what the question asks for."""
+    from careqa.assistant import Assistant
+    from careqa.config import Settings
+
+    (tmp_path / "corpus").mkdir()
+    for name, text in CASES.items():
+        (tmp_path / "corpus" / name).write_text(text, encoding="utf-8")
+    assistant = Assistant(Settings(corpus_dir=tmp_path / "corpus", index_root=tmp_path / "index"))
+    assistant.build()
+    answer = assistant.ask("How do the results of the Calder Vale scheme compare with those of the Brin Valley project?")
+    verbatim(assistant, answer)
+    assert [b.heading for b in answer.blocks] == ["Calder Vale", "Brin Valley"]
+    assert "fell by 12%" in answer.text and "halved within a year" in answer.text

@@ -118,6 +118,15 @@ def test_comparisons_list_each_compared_place_and_counts_name_what_they_count():
     assert money.measure == "money"
 
 
+def test_the_sides_of_a_comparison_are_what_stands_either_side_of_compare_with():
+    """A place on one side and a name on the other (with another name beside it) are still the
+    two sides; several after the comparator are each a side."""
+    mixed = analyse("How do results in Portugal compare with those of Jönköping's Esther project?", FakeIndex())
+    assert mixed.kind == "comparison" and mixed.compared == ("Portugal", "Jönköping")
+    three = analyse("How does Sweden compare with Denmark and Norway on discharge?", FakeIndex())
+    assert three.compared == ("Sweden", "Denmark", "Norway")
+
+
 def test_a_misspelled_name_in_the_documents_is_found_one_letter_away():
     index = FakeIndex("Studies in Vittorio Venteto found fewer admissions. Health matters.")
     entity = analyse("What happened in Vittorio Veneto?", index).entities[0]

@@ -141,7 +141,8 @@ def per_document(stored, analysis: Analysis, q: np.ndarray, by_document: dict[st
     blocks = []
     for doc_id, passages in by_document.items():
         title = re.split(r"[:?(]", stored.documents[doc_id]["title"])[0].strip()
-        chosen = select(candidates(stored, analysis, q, passages), set(analysis.focus), PER_ENTITY_SENTENCES)
+        chosen = select(candidates(stored, analysis, q, passages), set(analysis.focus), PER_ENTITY_SENTENCES,
+                        analysis.wants_results)
         if chosen:
             blocks.append(Block(sentences_of(in_reading_order(chosen), analysis, numbering), heading=title))
         else:

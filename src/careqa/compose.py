@@ -27,9 +27,12 @@ MIN_RUNNER_UP = 0.35  # a runner-up must itself relate to the question (cosine +
 # unless it continues a chosen sentence on the same line: it carries that sentence's specifics
 DUPLICATE = 0.9  # sentence vectors this similar say the same thing twice
 PLACE_NOUNS = re.compile(r"countr|nation|state|province|region|cit|municipal|count|territor")
-def select(pool: list[Sentence], focus: set[str], limit: int = MAX_SENTENCES) -> list[Sentence]:
+def select(pool: list[Sentence], focus: set[str], limit: int = MAX_SENTENCES,
+           result: bool = False) -> list[Sentence]:
     """The best sentence plus close runners-up, near-duplicates dropped; among runners-up, one
-    covering question terms not covered yet goes first ("X versus Y" gets both)."""
+    covering question terms not covered yet goes first ("X versus Y" gets both). With `result`
+    (the question asks for results), a sentence reporting one from a chosen sentence's passage
+    takes the last place if none of the chosen reports one."""
     pool = [s for s in pool if s.quotable and (not needs_antecedent(s) or _antecedent(s))]
     if not pool:
         return []
@@ -50,7 +53,22 @@ def select(pool: list[Sentence], focus: set[str], limit: int = MAX_SENTENCES) ->
         chosen.append(pick)
         covered |= pick.words
         rest.remove(pick)
+    if result:
+        chosen = with_result(chosen, pool, limit)
     return with_antecedents(chosen)
+
+
+def with_result(chosen: list[Sentence], pool: list[Sentence], limit: int) -> list[Sentence]:
+    """The chosen sentences with the best result-reporting sentence of their passages in the last
+    place, when none of them reports a result: sentences that only name a scheme say nothing of
+    how it did."""
+    if any(s.result for s in chosen):
+        return chosen
+    passages = {s.passage.chunk_id for s in chosen}
+    found = [s for s in pool if s.result and s.passage.chunk_id in passages and s not in chosen]
+    if not found:
+        return chosen
+    return chosen[:limit - 1] + [max(found, key=lambda s: s.score)]
 
 
 def _antecedent(s: Sentence) -> Sentence | None:
@@ -120,7 +138,7 @@ def sentences_of(chosen: list[Sentence], analysis: Analysis, number, heading: st
 
 def paragraph(pool: list[Sentence], analysis: Analysis, number) -> Block | None:
     """The default answer: the best sentences, in reading order."""
-    chosen = select(pool, set(analysis.focus))
+    chosen = select(pool, set(analysis.focus), result=analysis.wants_results)
     if not chosen:
         return None
     return Block(sentences_of(in_reading_order(chosen), analysis, number))
@@ -143,7 +161,7 @@ def comparison(by_entity: dict[Entity, list[Sentence]], analysis: Analysis, numb
     blocks, used = [], set()
     for entity, pool in by_entity.items():
         pool = [s for s in pool if id(s) not in used]
-        chosen = select(pool, set(analysis.focus), PER_ENTITY_SENTENCES)
+        chosen = select(pool, set(analysis.focus), PER_ENTITY_SENTENCES, analysis.wants_results)
         used.update(id(s) for s in chosen)
         if chosen:
             blocks.append(Block(sentences_of(in_reading_order(chosen), analysis, number, entity.name),

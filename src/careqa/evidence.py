@@ -24,7 +24,7 @@ W_COVER = 0.5  # focus terms found: as much as 0.5 of cosine similarity, measure
 W_PRIOR = 0.15  # the passage's rank: a tie-breaker between equally similar sentences
 W_SUBJECT = 0.15  # focus terms in a sentence's first words: what the sentence is about
 FIGURE_BONUS = 0.3  # a number question's sentence holding a figure of the asked kind
-RESULT_BONUS = 0.15  # a finding question's sentence reporting a result
+RESULT_BONUS = 0.15  # a sentence reporting a result, when the question asks for findings or results
 CARRY = 0.85  # a sentence right after a relevant one on the same line often carries the specifics
 CARRY_ANAPHOR = 0.95  # ... all the more when it opens by pointing back ("They", "This")
 SUBJECT_WORDS = 4  # how many opening words say what a sentence is about
@@ -71,7 +71,7 @@ _RESULT = re.compile(r"\b(?:found|finds|showed|shown|(?:show|report|find|conclud
                      r"identified|noted|observed|commented|highlighted|estimated|measured|achievements?|"
                      r"(?:reduction|increase|improvement|decline|rise|fall|drop) in|"
                      r"demonstrated|resulted in|led to|reduced|increased|improved|decreased|fell|rose|declined|"
-                     r"lowered|achieved|(?:little|no|limited|some|strong|mixed) evidence|evidence (?:that|suggests)|"
+                     r"halved|doubled|lowered|achieved|(?:little|no|limited|some|strong|mixed) evidence|evidence (?:that|suggests)|"
                      r"suggests? that|indicates? that|(?:was|were) associated|no significant|limited success|"
                      r"savings|better outcomes|have had most success)\b", re.I)
 
@@ -215,7 +215,7 @@ def candidates(stored, analysis: Analysis, q: np.ndarray, passages: list[Passage
             figure = has_figure(text, analysis)
             result = bool(_RESULT.search(text))
             raw = (dense + W_COVER * cover + W_PRIOR * p.score / top + W_SUBJECT * subject + named
-                   + (FIGURE_BONUS if figure else 0.0) + (RESULT_BONUS if analysis.kind == "finding" and result else 0.0)
+                   + (FIGURE_BONUS if figure else 0.0) + (RESULT_BONUS if result and analysis.wants_results else 0.0)
                    + (DEFINES_BONUS if any(d.search(text) for d in defines) else 0.0))
             carry = 0.0 if "\n" in gap else (CARRY_ANAPHOR if ANAPHOR.match(text) else CARRY)
             inherited = carry * previous_raw if previous is not None else 0.0

@@ -25,6 +25,7 @@ _ENTITY_NOUNS = (r"(?:countr(?:y|ies)|nations?|states?|provinces?|regions?|cit(?
 _FINDING = re.compile(
     r"\b(?:find|found|finds|show|showed|shown|shows|conclude|concluded|concludes|reveal|revealed|"
     r"results?|outcomes?|effects?|impacts?|evidence|evaluat\w*|achiev\w*|work(?:ed)?\s*\?|effective\w*|success\w*)\b", re.I)
+_RESULTS_ASKED = re.compile(r"\b(?:results?|outcomes?|effects?|impacts?|findings?|achieved|achievements?)\b", re.I)
 _RESULT_SUBJECT = re.compile(r"\b(?:evaluation|study|studies|review|research|report|survey|analysis|trial|pilot|"
                              r"evidence|assessment|audit|researchers|authors)\b", re.I)
 _LIST_NOUNS = re.compile(
@@ -74,6 +75,12 @@ class Analysis:
     @property
     def places(self) -> list[Entity]:
         return [e for e in self.entities if e.type == "place"]
+
+    @property
+    def wants_results(self) -> bool:
+        """Whether the answer must report a result: a finding question, or one asking for results,
+        outcomes or effects ("how do the results in X compare with Y?")."""
+        return self.kind == "finding" or bool(_RESULTS_ASKED.search(self.question))
 
 
 def question_kind(q: str) -> str:
@@ -175,6 +182,9 @@ def _compared(question: str, kind: str, entities: list[Entity]) -> tuple[str, ..
     comparison, all of one type (else all); elsewhere, places joined by and/or ("Taiwan and
     South Korea")."""
     if kind == "comparison":
+        sides = _sides(question, entities)
+        if sides:
+            return sides
         for type_ in ("place", "name", "abbreviation"):
             same = [e.name for e in entities if e.type == type_]
             if len(same) >= 2:
@@ -187,6 +197,28 @@ def _compared(question: str, kind: str, entities: list[Entity]) -> tuple[str, ..
         if re.fullmatch(r"(?:['\u2019]s)?\s*(?:,|,?\s*and|,?\s*or|&|/)\s*(?:(?:in|for|of|to)\s+)?(?:the\s+)?", gap):
             joined += [x for x in (prev, e) if x not in joined]
     return tuple(e.name for e in joined) if len(joined) >= 2 else ()
+
+
+_COMPARATOR = re.compile(r"\b(?:compared?|comparing|contrasts?|contrasted) (?:with|to|against)\b|\b(?:versus|vs\.?)"
+                         r"(?=\s)|\bdiffers? from\b", re.I)
+
+
+def _sides(question: str, entities: list[Entity]) -> tuple[str, ...]:
+    """The entities of "X compared with Y": one from before the comparator, those after it, by
+    the type both sides share (places before names), else the first on each side; () when
+    either side names none."""
+    m = _COMPARATOR.search(question)
+    if not m:
+        return ()
+    left = [e for e in entities if 0 <= question.find(e.said) < m.start()]
+    right = [e for e in entities if question.find(e.said) >= m.end()]
+    if not left or not right:
+        return ()
+    for type_ in ("place", "name", "abbreviation"):
+        ours, theirs = [e for e in left if e.type == type_], [e for e in right if e.type == type_]
+        if ours and theirs:
+            return tuple(dict.fromkeys(e.name for e in [ours[0], *theirs]))
+    return tuple(dict.fromkeys((left[0].name, right[0].name)))
 
 
 def _asked_noun(question: str, kind: str) -> str:
