@@ -94,6 +94,13 @@ def test_which_country_names_the_country_its_section_gives(tiny):
     verbatim(tiny, answer)
 
 
+def test_which_body_is_answered_only_by_a_sentence_naming_one(tiny):
+    named = tiny.ask("Which body pools health and social care budgets in three counties?")
+    assert not named.abstained and "Westshire Care Fund" in named.text
+    nobody = tiny.ask("Which body inspects the Rapid Home Support Teams?")
+    assert nobody.abstained and nobody.reason == "The documents do not say which body this is."
+
+
 def test_an_abbreviation_is_harvested_and_answers_what_it_stands_for(tiny):
     answer = tiny.ask("What does RHST stand for?")
     assert not answer.abstained and "Rapid Home Support Teams (RHSTs)" in answer.text

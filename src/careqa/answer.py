@@ -12,8 +12,8 @@ from dataclasses import replace
 import numpy as np
 
 from .abstain import judge, titles
-from .compose import (PER_ENTITY_SENTENCES, PLACE_NOUNS, comparison, in_reading_order, names_the_asked_place,
-                      paragraph, select, sentences_of)
+from .compose import (BODY_NOUNS, PER_ENTITY_SENTENCES, PLACE_NOUNS, comparison, in_reading_order, names_a_body,
+                      names_the_asked_place, paragraph, select, sentences_of)
 from .evidence import Sentence, candidates, weights_for
 from .gather import gather, mentioned
 from .lists import MAX_ITEMS, best_run, enumerated, list_sentences, runs_in, siblings
@@ -95,8 +95,9 @@ def respond(searcher, question: str, q: np.ndarray, analysis: Analysis, k: int,
         return searcher.search(q, question, SECTION_POOL, [p.doc_id], p.section) if p.section else [p]
 
     blocks, stated = compose(stored, analysis, q, grounded, found, numbering, section_passages)
-    if analysis.kind == "which-entity" and PLACE_NOUNS.match(analysis.asked) and blocks \
-            and not names_the_asked_place(blocks[0], analysis):
+    if analysis.kind == "which-entity" and blocks and (
+            PLACE_NOUNS.match(analysis.asked) and not names_the_asked_place(blocks[0], analysis)
+            or BODY_NOUNS.match(analysis.asked) and not names_a_body(blocks[0], analysis)):
         blocks = [Block([], note=f"The documents do not say which {analysis.asked} this is.")]
     if not any(b.sentences for b in blocks):
         reason = " ".join(b.note for b in blocks if b.note) or "No passage answers this question."

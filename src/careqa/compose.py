@@ -27,6 +27,8 @@ MIN_RUNNER_UP = 0.35  # a runner-up must itself relate to the question (cosine +
 # unless it continues a chosen sentence on the same line: it carries that sentence's specifics
 DUPLICATE = 0.9  # sentence vectors this similar say the same thing twice
 PLACE_NOUNS = re.compile(r"countr|nation|state|province|region|cit|municipal|count|territor")
+BODY_NOUNS = re.compile(r"bod|organi[sz]ation|agenc|board|council|authorit|department|ministr|institution|trust|"
+                        r"government")  # "which body": answered only by a sentence naming one
 def select(pool: list[Sentence], focus: set[str], limit: int = MAX_SENTENCES,
            result: bool = False) -> list[Sentence]:
     """The best sentence plus close runners-up, near-duplicates dropped; among runners-up, one
@@ -142,6 +144,19 @@ def paragraph(pool: list[Sentence], analysis: Analysis, number) -> Block | None:
     if not chosen:
         return None
     return Block(sentences_of(in_reading_order(chosen), analysis, number))
+
+
+def names_a_body(block: Block, analysis: Analysis) -> bool:
+    """For "which body" questions: whether a quoted sentence names something the question does
+    nor its entities' other names (a capitalised word after the first, or an acronym): a
+    sentence about the thing asked of that names nobody does not say which body."""
+    said = " ".join([analysis.question, *(a for e in analysis.entities for a in e.aliases)])
+    asked = {w.lower().rstrip("s") for w in re.findall(r"[\w'’-]+", said)}
+    for s in block.sentences:
+        words = re.findall(r"[\w'’-]+", s.text)[1:]
+        if any(w[0].isupper() and w.lower().rstrip("s") not in asked for w in words):
+            return True
+    return False
 
 
 def names_the_asked_place(block: Block, analysis: Analysis) -> bool:

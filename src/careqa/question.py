@@ -25,7 +25,8 @@ _ENTITY_NOUNS = (r"(?:countr(?:y|ies)|nations?|states?|provinces?|regions?|cit(?
 _FINDING = re.compile(
     r"\b(?:find|found|finds|show|showed|shown|shows|conclude|concluded|concludes|reveal|revealed|"
     r"results?|outcomes?|effects?|impacts?|evidence|evaluat\w*|achiev\w*|work(?:ed)?\s*\?|effective\w*|success\w*)\b", re.I)
-_RESULTS_ASKED = re.compile(r"\b(?:results?|outcomes?|effects?|impacts?|findings?|achieved|achievements?)\b", re.I)
+_RESULTS_ASKED = re.compile(r"\b(?:the|its|their|any|what) (?:\w+ )?(?:results?|outcomes?|effects?|impacts?|findings?|"
+                            r"achievements?)\b", re.I)  # "the (reported) results of X", not "turned into results"
 _RESULT_SUBJECT = re.compile(r"\b(?:evaluation|study|studies|review|research|report|survey|analysis|trial|pilot|"
                              r"evidence|assessment|audit|researchers|authors)\b", re.I)
 _LIST_NOUNS = re.compile(
@@ -80,7 +81,7 @@ class Analysis:
     def wants_results(self) -> bool:
         """Whether the answer must report a result: a finding question, or one asking for results,
         outcomes or effects ("how do the results in X compare with Y?")."""
-        return self.kind == "finding" or bool(_RESULTS_ASKED.search(self.question))
+        return self.kind == "finding" or self.kind != "how-why" and bool(_RESULTS_ASKED.search(self.question))
 
 
 def question_kind(q: str) -> str:
