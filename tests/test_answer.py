@@ -201,22 +201,37 @@ CASES = {
                "ward managers meet the Brin Valley project's social workers every month. The Brin Valley project's staff are "
                "employed by Brin Valley council. The Brin Valley project covers both of Brin Valley's hospitals. Delayed transfers of "
                "care halved within a year.\n",
-    "other.md": "# Elsewhere\n\nMost councils publish a yearly plan for adult social care.\n",
+    "other.md": "# Elsewhere\n\nMost councils publish a yearly plan for adult social care. In 2020 the national "
+                "government published the Healthy Homes Plan. It set up four Calder Vale care hubs.\n",
 }
 
 
-def test_asked_for_results_each_side_quotes_the_sentence_reporting_them(tmp_path):
-    """Sentences naming a case study again and again must not crowd out the one sentence that
-    reports its result, when results are what the question asks for."""
+@pytest.fixture(scope="module")
+def cases(tmp_path_factory):
+    """An Assistant over the case studies above, indexed with the real model."""
     from careqa.assistant import Assistant
     from careqa.config import Settings
 
-    (tmp_path / "corpus").mkdir()
+    root = tmp_path_factory.mktemp("cases")
+    (root / "corpus").mkdir()
     for name, text in CASES.items():
-        (tmp_path / "corpus" / name).write_text(text, encoding="utf-8")
-    assistant = Assistant(Settings(corpus_dir=tmp_path / "corpus", index_root=tmp_path / "index"))
+        (root / "corpus" / name).write_text(text, encoding="utf-8")
+    assistant = Assistant(Settings(corpus_dir=root / "corpus", index_root=root / "index"))
     assistant.build()
-    answer = assistant.ask("How do the results of the Calder Vale scheme compare with those of the Brin Valley project?")
-    verbatim(assistant, answer)
+    return assistant
+
+
+def test_asked_for_results_each_side_quotes_the_sentence_reporting_them(cases):
+    """Sentences naming a case study again and again must not crowd out the one sentence that
+    reports its result, when results are what the question asks for."""
+    answer = cases.ask("How do the results of the Calder Vale scheme compare with those of the Brin Valley project?")
+    verbatim(cases, answer)
     assert [b.heading for b in answer.blocks] == ["Calder Vale", "Brin Valley"]
     assert "fell by 12%" in answer.text and "halved within a year" in answer.text
+
+
+def test_a_figure_in_an_it_sentence_counts_with_the_name_its_antecedent_gives(cases):
+    """"It set up four Calder Vale care hubs" answers how many hubs the plan named just before set up."""
+    answer = cases.ask("How many Calder Vale care hubs did the Healthy Homes Plan set up?")
+    verbatim(cases, answer)
+    assert not answer.abstained and "It set up four Calder Vale care hubs." in answer.text

@@ -71,14 +71,16 @@ def unpaired(analysis: Analysis, where) -> str:
     return ""
 
 
-def on_topic(s: Sentence, analysis: Analysis) -> bool:
-    """Whether a sentence is about what the question asks of: it (or its section) names every
-    programme, body or name the question does, or, failing such names, holds enough of its terms."""
+def on_topic(s: Sentence, analysis: Analysis, context: str = "") -> bool:
+    """Whether a sentence is about what the question asks of: it (or its section, or `context`:
+    the sentence "This ..." points back to) names every programme, body or name the question
+    does, or, failing such names, holds enough of its terms."""
     from .speaks import text_mentions
 
     named = [e for e in analysis.entities if e.type != "place" and e.name not in analysis.compared]
     if named:
-        return all(text_mentions(s.text, e) or text_mentions(s.passage.section, e) for e in named)
+        return all(text_mentions(s.text, e) or text_mentions(s.passage.section, e) or
+                   (context and text_mentions(context, e)) for e in named)
     return s.own >= MIN_TOPIC
 
 
@@ -91,7 +93,9 @@ def about_document(analysis: Analysis) -> bool:
 def supported(quotable: list[Sentence], analysis: Analysis, mark: str, itself: bool = False) -> bool:
     """A sentence with the mark ("figure", "result") that is relevant and on the question's topic."""
     def topical(s: Sentence) -> bool:  # "This found that ..." is on the topic its antecedent names
-        return on_topic(s, analysis) or (needs_antecedent(s) and s.previous is not None and on_topic(s.previous, analysis))
+        if needs_antecedent(s) and s.previous is not None:
+            return on_topic(s, analysis, s.previous.text) or on_topic(s.previous, analysis)
+        return on_topic(s, analysis)
 
     return any(getattr(s, mark) and (itself or relevance(s) >= MIN_FIGURE_RELEVANCE and topical(s)) for s in quotable)
 
