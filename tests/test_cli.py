@@ -47,6 +47,14 @@ def test_jsonl_answers_one_object_per_line_in_order(bundled):
     assert all(p["doc_id"] for o in out for p in o["passages"])
 
 
+def test_a_relative_index_folder_is_read_from_where_careqa_runs(bundled, capsys, monkeypatch):
+    """`CAREQA_INDEX_DIR=index careqa ask ...`, as the README's examples run it."""
+    monkeypatch.chdir(bundled.index_root.parent)
+    args = ["--corpus", str(bundled.corpus_dir), "--index-dir", bundled.index_root.name]
+    assert main(["ask", "What was the Esther project?", *args]) == 0
+    assert "hypothetical person" in capsys.readouterr().out
+
+
 def test_missing_index_is_one_clear_line(tmp_path, capsys):
     code = main(["ask", "anything", "--index-dir", str(tmp_path / "nowhere")])
     err = capsys.readouterr().err.strip()

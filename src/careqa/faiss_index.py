@@ -61,7 +61,7 @@ class DocumentDB:
     """documents.sqlite of one version, read-only: one connection per thread, small caches."""
 
     def __init__(self, path: Path):
-        self.uri = f"{path.as_uri()}?mode=ro&immutable=1"
+        self.uri = f"{path.absolute().as_uri()}?mode=ro&immutable=1"  # a relative index folder too
         self._local = threading.local()
         self.full_text = lru_cache(maxsize=TEXT_CACHE)(self._full_text)
         self.record = lru_cache(maxsize=4096)(self._record)
