@@ -29,7 +29,7 @@ from .errors import CareqaError
 
 EXPORT_FORMAT = 1
 MIN_COSINE = 0.9999  # an export is kept only when it reproduces the torch vectors this closely
-PROBES = ["How does Norway incentivise discharge coordination?", "a",
+PROBES = ["How are patients helped home from hospital?", "a",  # a question, one letter, and past 256 tokens
           "Integrated care joins up health and social care services around the person. " * 40]
 OPSET = 17  # supported by the TorchScript exporter and by every onnxruntime since 1.14
 
