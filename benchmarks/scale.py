@@ -289,11 +289,14 @@ def run_size(pool: dict, size: int, work: Path, count: int, reuse: bool) -> dict
     from careqa.config import Settings
 
     milvus = Settings.from_env().store == "milvus"
-    server = use_server(work, size) if milvus else None
     index_root = work / f"index-{size}"
     record = work / f"build-{size}.json"
+    fresh = not (reuse and record.exists())
+    if fresh:  # a rebuild starts from nothing: an earlier run's collections would count in "disk"
+        shutil.rmtree(work / f"milvus-{size}", ignore_errors=True)
+    server = use_server(work, size) if milvus else None
     try:
-        if reuse and record.exists():
+        if not fresh:
             seconds = json.loads(record.read_text())["seconds"]
         else:
             shutil.rmtree(index_root, ignore_errors=True)
