@@ -29,8 +29,9 @@ SPAN_CACHE = 1024  # passages whose sentences are kept (~12 MB): those of the la
 ITERATOR_BATCH = 4096  # rows per page when a query may return more than Milvus's 16,384 limit
 PASSAGE_FIELDS = ["row", "chunk_id", "doc_id", "section", "document", "start", "end", "tokens", "text",
                   "sentence_from", "sentence_to", "vector", "lexical"]
-CATALOGUE = ("doc_id", *META, "sha256", "length", "passage_from", "passage_to", "sentence_from", "sentence_to")
-LENGTH, P_FROM, P_TO, S_FROM, S_TO = (CATALOGUE.index(c) for c in CATALOGUE[-5:])
+CATALOGUE = ("doc_id", *META, "sha256", "length", "passage_from", "passage_to", "sentence_from", "sentence_to",
+             "text_key")  # text_key: primary key of the document's first text piece (the rest follow)
+LENGTH, P_FROM, P_TO, S_FROM, S_TO, TEXT_KEY = (CATALOGUE.index(c) for c in CATALOGUE[-6:])
 QUERY_MAX = 16_384  # the most rows one Milvus query returns
 RELEASED = ("released", "not loaded")  # how Milvus Lite and Milvus say a collection is not in memory
 
@@ -134,8 +135,10 @@ class VersionReader(StoredIndex):
         return self._pieces(document, piece, piece)[piece]
 
     def _pieces(self, document: int, first: int, last: int) -> dict[int, str]:
-        rows = self.call("query", self.names.documents, output_fields=["piece", "body"], limit=last - first + 1,
-                         filter=f'kind == "text" and document == {document} and piece >= {first} and piece <= {last}')
+        """Text pieces by primary key (a filtered query scans the collection: ~0.1 s at 100k passages)."""
+        key = self.owned(document, TEXT_KEY)
+        rows = self.call("get", self.names.documents, ids=list(range(key + first, key + last + 1)),
+                         output_fields=["piece", "body"])
         return {r["piece"]: r["body"] for r in rows}
 
     @cached_property

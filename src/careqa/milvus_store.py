@@ -11,7 +11,7 @@ index with no files of their own. The same client speaks to Milvus Lite (a local
     careqa_<name>_<version>_sentences row, document, start, end, vector (values rounded to float16)
     careqa_<name>_<version>_documents JSON and text in pieces (kind, document, piece, body): each
                                       document's text and record (headings, abbreviations), the
-                                      catalogue (metadata and row ranges), sections, abbreviations,
+                                      catalogue (metadata, row ranges, first text key), sections, abbreviations,
                                       vocabulary (term -> column, document frequency), and the
                                       manifest, written last
 

@@ -182,13 +182,13 @@ def write_documents(blobs: Blobs, parts, sections: dict[str, int], counts: list[
     """Each document's text and record, then the catalogue, sections, abbreviations, vocabulary."""
     catalogue, merged, passage, sentence = [], {}, 0, 0
     for number, p in enumerate(parts):
-        d, meta = p.doc, p.doc.meta()
+        d, meta, text_key = p.doc, p.doc.meta(), blobs.key
         blobs.text("text", d.text, number)
         blobs.json("record", {"headings": [[h.title, h.level, h.start, h.end] for h in d.headings],
                               "abbreviations": d.abbreviations}, number)
         owned = len(p.sentences) if getattr(p, "sentence_vectors", None) is not None else 0
         catalogue.append([d.doc_id, *(meta[k] for k in META), d.sha256, len(d.text),
-                          passage, passage + len(p.chunks), sentence, sentence + owned])
+                          passage, passage + len(p.chunks), sentence, sentence + owned, text_key])
         passage, sentence = passage + len(p.chunks), sentence + owned
         for short, long in d.abbreviations.items():
             merged.setdefault(short, long)

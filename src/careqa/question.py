@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import calendar
 import re
+import threading
+import weakref
 from dataclasses import asdict, dataclass, field
 
 from .aliases import find_places, find_subplaces
 from .lexical import stopwords, terms
-from .references import find_references
+from .references import ReferenceTable, find_references
 
 KINDS = ("definition", "which-entity", "list", "comparison", "number", "finding", "how-why", "yes-no", "other")
 
@@ -158,7 +160,7 @@ def analyse(question: str, index) -> Analysis:
     """Read a question against the index: its abbreviations, documents' metadata and term counts
     (`index` offers abbreviations, documents, doc_frequency and num_chunks, as StoredIndex does)."""
     kind = question_kind(question)
-    refs = find_references(question, index.documents)
+    refs = find_references(question, index.documents, reference_table(index))
     masked = _without(question, refs.spans)
     entities, covered = find_entities(masked, index)
     if kind == "list" and _asked_noun(question, kind) and any(
@@ -246,6 +248,19 @@ _CODE = re.compile(r"(?<![\w-])(?:\d+(?:[-\u2013]\d+){2,}|[A-Za-z]+\d+\w*)(?![\w
 _CONNECTOR = re.compile(r"^\s+(?:of|for|de|the|du|la|et|von|van)\s+$|^\s+$|^-$")
 COMMON_NAME_SHARE = 0.08  # a one-word "name" in more passages than this is a topic word ("Health"), not a name
 _ACRONYM = re.compile(r"\b[A-Z][A-Z&]{1,6}s?\b")
+
+
+_TABLES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_TABLES_LOCK = threading.Lock()
+
+
+def reference_table(index) -> ReferenceTable:
+    """The documents' metadata words, built once per loaded index version (not per question)."""
+    with _TABLES_LOCK:
+        table = _TABLES.get(index)
+        if table is None:
+            table = _TABLES[index] = ReferenceTable(index.documents)
+        return table
 
 
 def find_entities(question: str, index) -> tuple[list[Entity], list[tuple[int, int]]]:

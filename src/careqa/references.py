@@ -36,21 +36,37 @@ def _norm(word: str) -> str:
     return re.sub(r"['\u2019]s$", "", word.lower())
 
 
-def reference_words(documents: dict[str, dict]) -> dict[str, set[str]]:
-    """For each document, the words its metadata offers to name it by."""
-    out = {}
-    for doc_id, meta in documents.items():
-        short = meta.get("short", "")
-        short = " ".join(short) if isinstance(short, list) else str(short)
-        text = " ".join(str(meta.get(k, "")) for k in ("title", "publisher", "kind")) + f" {short} {doc_id}"
-        out[doc_id] = {_norm(w) for w in _TOKEN.findall(text.replace("-", " "))}
-    return out
+class ReferenceTable:
+    """The metadata words of every document, read once per index version (a question then costs
+    a few look-ups, however many documents there are): which documents hold each word, and each
+    document's metadata as one lower-cased text."""
 
+    def __init__(self, documents: dict[str, dict]):
+        self.words: dict[str, set[str]] = {}
+        self.texts: dict[str, str] = {}
+        self.holders: dict[str, list[str]] = {}
+        for doc_id, meta in documents.items():
+            short = meta.get("short", "")
+            short = " ".join(short) if isinstance(short, list) else str(short)
+            text = " ".join(str(meta.get(k, "")) for k in ("title", "publisher", "kind")) + f" {short}"
+            self.texts[doc_id] = " ".join(_norm(w) for w in _TOKEN.findall(text.replace("-", " ")))
+            self.words[doc_id] = {_norm(w) for w in _TOKEN.findall(f"{text} {doc_id}".replace("-", " "))}
+            for w in self.words[doc_id]:
+                self.holders.setdefault(w, []).append(doc_id)
+        self.limit = max(1, int(DISTINCTIVE_SHARE * len(self.words)))
+        self.order = {d: i for i, d in enumerate(self.words)}
 
-def _metadata_text(meta: dict) -> str:
-    """A document's metadata as lower-cased words, to find a reference phrase in whole."""
-    text = " ".join(str(meta.get(k, "")) for k in ("title", "publisher", "kind", "short"))
-    return " ".join(_norm(w) for w in _TOKEN.findall(text.replace("-", " ")))
+    def count(self, word: str) -> int:
+        return len(self.holders.get(word, ()))
+
+    def holding(self, words) -> list[str]:
+        """Documents whose metadata hold any of the words, in index order."""
+        return sorted({d for w in words for d in self.holders.get(w, ())}, key=self.order.__getitem__)
+
+    def holding_all(self, words: list[str]) -> list[str]:
+        """Documents whose metadata hold every one of the words, in index order."""
+        rarest = min(words, key=self.count)
+        return [d for d in self.holders.get(rarest, ()) if all(w in self.words[d] for w in words)]
 
 
 def _candidates(question: str, known: set[str]) -> list[tuple[int, int]]:
@@ -81,37 +97,34 @@ def _candidates(question: str, known: set[str]) -> list[tuple[int, int]]:
     return spans
 
 
-def find_references(question: str, documents: dict[str, dict]) -> References:
-    """The documents the question names, the spans naming them, and those words."""
-    words = reference_words(documents)
-    counts: dict[str, int] = {}
-    for ws in words.values():
-        for w in ws:
-            counts[w] = counts.get(w, 0) + 1
-    limit = max(1, int(DISTINCTIVE_SHARE * len(words)))
+def find_references(question: str, documents: dict[str, dict], table: ReferenceTable | None = None) -> References:
+    """The documents the question names, the spans naming them, and those words (`table`: the
+    documents' ReferenceTable, when the caller keeps one)."""
+    table = table or ReferenceTable(documents)
     stop = stopwords()
     found: dict[str, None] = {}
     used: list[tuple[int, int]] = []
-    for a, b in _candidates(question, set(counts)):
+    for a, b in _candidates(question, set(table.holders)):
         phrase = [_norm(w) for w in _TOKEN.findall(question[a:b])]
         named = [w for w in phrase if w not in stop and w not in DOC_NOUNS]
         proper = any(w[:1].isupper() or w.isdigit() for w in _TOKEN.findall(question[a:b]) if a > 0 or w != question.split()[0])
         if not proper and not any(w in DOC_NOUNS for w in phrase):
             continue  # "what did the evaluation find": a common noun, not a document's name
         if named:
-            if any(w not in counts for w in named):
+            if any(w not in table.holders for w in named):
                 continue  # a word no metadata holds: the phrase names something else
             said = " ".join(phrase)
-            hits = {d: sum(w in ws for w in named if counts[w] <= limit) + (said in _metadata_text(documents[d]))
-                    for d, ws in words.items()}
-            best = max(hits.values())
-            chosen = [d for d, n in hits.items() if n == best and n > 0 and all(w in words[d] for w in named)]
+            distinctive = [w for w in named if table.count(w) <= table.limit]
+            # only documents holding a distinctive word, or every named word, can score
+            scoring = sorted(set(table.holding(distinctive) + table.holding_all(named)), key=table.order.__getitem__)
+            hits = {d: sum(w in table.words[d] for w in distinctive) + (said in table.texts[d]) for d in scoring}
+            best = max(hits.values(), default=0)
+            chosen = [d for d, n in hits.items() if n == best and n > 0 and all(w in table.words[d] for w in named)]
         else:
             before = question[:a].rstrip().lower()
             nouns = [w for w in phrase if w in DOC_NOUNS]
-            chosen = [d for d, ws in words.items() if any(n in ws for n in nouns)] \
-                if before.endswith(("the", "this")) else []
-            chosen = chosen if len(chosen) <= limit else []
+            chosen = table.holding(nouns) if before.endswith(("the", "this")) else []
+            chosen = chosen if len(chosen) <= table.limit else []
         if chosen:
             used.append((a, b))
             found.update(dict.fromkeys(chosen))
