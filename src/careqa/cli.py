@@ -283,7 +283,6 @@ def add_ask(sub, parents: list) -> None:
     ask.set_defaults(func=cmd_ask)
 
 
-
 def add_index(sub, parents: list) -> None:
     """`careqa index build|update|verify|status`."""
     index = sub.add_parser("index", help="build and inspect the index")
@@ -305,7 +304,6 @@ def add_index(sub, parents: list) -> None:
                              epilog="example: careqa index status --json")
     status.add_argument("--json", action="store_true")
     status.set_defaults(func=cmd_status)
-
 
 
 def add_eval_serve(sub, parents: list) -> None:

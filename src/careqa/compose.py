@@ -29,6 +29,8 @@ DUPLICATE = 0.9  # sentence vectors this similar say the same thing twice
 PLACE_NOUNS = re.compile(r"countr|nation|state|province|region|cit|municipal|count|territor")
 BODY_NOUNS = re.compile(r"bod|organi[sz]ation|agenc|board|council|authorit|department|ministr|institution|trust|"
                         r"government")  # "which body": answered only by a sentence naming one
+
+
 def select(pool: list[Sentence], focus: set[str], limit: int = MAX_SENTENCES,
            result: bool = False) -> list[Sentence]:
     """The best sentence plus close runners-up, near-duplicates dropped; among runners-up, one
@@ -147,9 +149,9 @@ def paragraph(pool: list[Sentence], analysis: Analysis, number) -> Block | None:
 
 
 def names_a_body(block: Block, analysis: Analysis) -> bool:
-    """For "which body" questions: whether a quoted sentence names something the question does
-    nor its entities' other names (a capitalised word after the first, or an acronym): a
-    sentence about the thing asked of that names nobody does not say which body."""
+    """For "which body" questions: whether a quoted sentence names something (a capitalised word
+    after its first, or an acronym) that neither the question nor its entities' other names
+    hold: a sentence about the thing asked of that names nobody does not say which body."""
     said = " ".join([analysis.question, *(a for e in analysis.entities for a in e.aliases)])
     asked = {w.lower().rstrip("s") for w in re.findall(r"[\w'’-]+", said)}
     for s in block.sentences:

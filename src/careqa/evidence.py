@@ -71,7 +71,8 @@ _RESULT = re.compile(r"\b(?:found|finds|showed|shown|(?:show|report|find|conclud
                      r"identified|noted|observed|commented|highlighted|estimated|measured|achievements?|"
                      r"(?:reduction|increase|improvement|decline|rise|fall|drop) in|"
                      r"demonstrated|resulted in|led to|reduced|increased|improved|decreased|fell|rose|declined|"
-                     r"halved|doubled|lowered|achieved|(?:little|no|limited|some|strong|mixed) evidence|evidence (?:that|suggests)|"
+                     r"halved|doubled|lowered|achieved|(?:little|no|limited|some|strong|mixed) evidence|"
+                     r"evidence (?:that|suggests)|"
                      r"suggests? that|indicates? that|(?:was|were) associated|no significant|limited success|"
                      r"savings|better outcomes|have had most success)\b", re.I)
 
