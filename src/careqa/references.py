@@ -9,6 +9,7 @@ distinctive words (words few documents share).
 from __future__ import annotations
 
 import re
+from collections.abc import Container
 from dataclasses import dataclass
 
 from .lexical import stopwords
@@ -69,7 +70,7 @@ class ReferenceTable:
         return [d for d in self.holders.get(rarest, ()) if all(w in self.words[d] for w in words)]
 
 
-def _candidates(question: str, known: set[str]) -> list[tuple[int, int]]:
+def _candidates(question: str, known: Container[str]) -> list[tuple[int, int]]:
     """Spans that may name documents (see the module docstring)."""
     tokens = list(_TOKEN.finditer(question))
     stop = stopwords()
@@ -104,7 +105,7 @@ def find_references(question: str, documents: dict[str, dict], table: ReferenceT
     stop = stopwords()
     found: dict[str, None] = {}
     used: list[tuple[int, int]] = []
-    for a, b in _candidates(question, set(table.holders)):
+    for a, b in _candidates(question, table.holders):
         phrase = [_norm(w) for w in _TOKEN.findall(question[a:b])]
         named = [w for w in phrase if w not in stop and w not in DOC_NOUNS]
         proper = any(w[:1].isupper() or w.isdigit() for w in _TOKEN.findall(question[a:b]) if a > 0 or w != question.split()[0])

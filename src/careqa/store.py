@@ -35,6 +35,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -147,8 +148,19 @@ class StoredIndex(ABC):
 
     def find_documents(self, name: str) -> set[str]:
         """Ids of documents named by id, file path, file name or file stem."""
-        return {d for d, meta in self.documents.items()
-                if name in (d, meta["path"], d.rsplit("/", 1)[-1], meta["path"].rsplit("/", 1)[-1])}
+        if name in self.documents:
+            return {name}
+        return set(self.document_names.get(name, ()))
+
+    @cached_property
+    def document_names(self) -> dict[str, set[str]]:
+        """Every name a document answers to (id, path, file name), read once per loaded version: a
+        filter then costs a look-up, not a pass over every document."""
+        names: dict[str, set[str]] = {}
+        for d, meta in self.documents.items():
+            for name in (d, meta["path"], d.rsplit("/", 1)[-1], meta["path"].rsplit("/", 1)[-1]):
+                names.setdefault(name, set()).add(d)
+        return names
 
 
 class Store(ABC):
