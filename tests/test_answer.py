@@ -97,6 +97,8 @@ def test_which_country_names_the_country_its_section_gives(tiny):
 def test_which_body_is_answered_only_by_a_sentence_naming_one(tiny):
     named = tiny.ask("Which body pools health and social care budgets in three counties?")
     assert not named.abstained and "Westshire Care Fund" in named.text
+    common = tiny.ask("Which body pays for the Rapid Home Support Teams?")
+    assert not common.abstained and "hospital trusts" in common.text
     nobody = tiny.ask("Which body inspects the Rapid Home Support Teams?")
     assert nobody.abstained and nobody.reason == "The documents do not say which body this is."
 

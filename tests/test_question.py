@@ -39,6 +39,7 @@ class FakeIndex:
     ("How does the Dutch model differ from the German one?", "comparison"),
     ("Which country fines municipalities for delayed discharges?", "which-entity"),
     ("Who is responsible for care plans?", "which-entity"),
+    ("What does Westshire council pay carers?", "other"),  # a body named before the verb is not asked for
     ("What are the barriers to integration?", "list"),
     ("What financial barriers stand in the way?", "list"),
     ("How much does the bonus pay?", "number"),

@@ -28,7 +28,7 @@ MIN_RUNNER_UP = 0.35  # a runner-up must itself relate to the question (cosine +
 DUPLICATE = 0.9  # sentence vectors this similar say the same thing twice
 PLACE_NOUNS = re.compile(r"countr|nation|state|province|region|cit|municipal|count|territor")
 BODY_NOUNS = re.compile(r"bod|organi[sz]ation|agenc|board|council|authorit|department|ministr|institution|trust|"
-                        r"government")  # "which body": answered only by a sentence naming one
+                        r"government|municipalit|region|insurer|commission")  # "which body": a sentence naming one
 
 
 def select(pool: list[Sentence], focus: set[str], limit: int = MAX_SENTENCES,
@@ -150,14 +150,17 @@ def paragraph(pool: list[Sentence], analysis: Analysis, number) -> Block | None:
 
 def names_a_body(block: Block, analysis: Analysis) -> bool:
     """For "which body" questions: whether a quoted sentence names something (a capitalised word
-    after its first, or an acronym) that neither the question nor its entities' other names
-    hold: a sentence about the thing asked of that names nobody does not say which body."""
+    after its first, an acronym, or a word for a body: "the municipalities") that neither the
+    question nor its entities' other names hold: a sentence about the thing asked of that names
+    nobody does not say which body."""
     said = " ".join([analysis.question, *(a for e in analysis.entities for a in e.aliases)])
     asked = {w.lower().rstrip("s") for w in re.findall(r"[\w'’-]+", said)}
     for s in block.sentences:
-        words = re.findall(r"[\w'’-]+", s.text)[1:]
-        if any(w[0].isupper() and w.lower().rstrip("s") not in asked for w in words):
+        words = re.findall(r"[\w'’-]+", s.text)
+        if any(w[0].isupper() and w.lower().rstrip("s") not in asked for w in words[1:]):
             return True
+        if any(BODY_NOUNS.match(w.lower()) and w.lower().rstrip("s") not in asked for w in words):
+            return True  # "The municipalities are responsible ...", "a levy on hospital trusts"
     return False
 
 

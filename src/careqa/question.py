@@ -27,6 +27,7 @@ _ENTITY_NOUNS = (r"(?:countr(?:y|ies)|nations?|states?|provinces?|regions?|cit(?
 _FINDING = re.compile(
     r"\b(?:find|found|finds|show|showed|shown|shows|conclude|concluded|concludes|reveal|revealed|"
     r"results?|outcomes?|effects?|impacts?|evidence|evaluat\w*|achiev\w*|work(?:ed)?\s*\?|effective\w*|success\w*)\b", re.I)
+_AUXILIARY = r"(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|must|may)\b"
 _RESULTS_ASKED = re.compile(r"\b(?:the|its|their|any|what) (?:\w+ )?(?:results?|outcomes?|effects?|impacts?|findings?|"
                             r"achievements?)\b", re.I)  # "the (reported) results of X", not "turned into results"
 _RESULT_SUBJECT = re.compile(r"\b(?:evaluation|study|studies|review|research|report|survey|analysis|trial|pilot|"
@@ -100,7 +101,9 @@ def question_kind(q: str) -> str:
             r"in what year|by how much|on what date|since when|until when|what (?:reduction|increase|decrease|"
             r"rise|fall|drop|growth|saving|savings|change) (?:in|of)\b)", s):
         return "number"
-    if re.match(lead + r"(?:which|what) (?:\w+ ){0,2}?" + _ENTITY_NOUNS + r"\b", s) or re.match(r"who\b", s):
+    # "which (Swedish) council ...", not "what does Aldermoor council pay": the noun comes before any verb
+    if re.match(lead + r"(?:which|what) (?:(?!" + _AUXILIARY + r")\w+ ){0,2}?" + _ENTITY_NOUNS + r"\b", s) \
+            or re.match(r"who\b", s):
         if not re.match(r"who (?:is|are|was|were)\b", s) or re.search(r"\b(?:responsible|behind|in charge)\b", s):
             return "which-entity"
     if (_RESULT_SUBJECT.search(s) and _FINDING.search(s)) or re.match(
