@@ -97,7 +97,7 @@ _TERMINAL = tuple(".!?:;")
 _BULLET = re.compile(r"^[ \t]*(?:[\u2022\u25aa\u25e6\u00b7\uf0b7\u2013*-]|\d{1,2}[.)])[ \t]+")
 
 
-MIN_JUNK_WORDS = 4  # a shorter line can be a real name in camel case ("NHSScotland eHealth")
+MIN_JUNK_WORDS = 4  # a shorter line can be a real name in camel case ("NHSWestshire eHealth")
 JUNK_SHARE = 0.4  # prose never glues this share of its words together; icon-font residue does
 
 

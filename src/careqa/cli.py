@@ -18,8 +18,8 @@ EXIT_PARTIAL = 3  # the work was done, but some files were skipped or some lines
 
 EXAMPLES = """examples:
   careqa index build
-  careqa ask "How does Norway incentivise discharge coordination?"
-  careqa ask "What is the Better Care Fund?" --doc commonwealth-fund-care-coordination --json
+  careqa ask "How are patients helped home from hospital?"
+  careqa ask "What are pooled budgets?" --doc <document id or file name> --json
   careqa ask --jsonl < questions.jsonl
   careqa eval ../shared/eval/questions.jsonl
   careqa serve
@@ -267,14 +267,14 @@ def parser() -> argparse.ArgumentParser:
 def add_ask(sub, parents: list) -> None:
     """`careqa ask`."""
     ask = sub.add_parser("ask", parents=parents, help="answer a question with cited sources",
-                         epilog='example: careqa ask "What is the Esther project?" -k 8\n'
-                                'example: careqa ask "Compare Sweden and Denmark" --llm-url http://127.0.0.1:11434/v1 '
+                         epilog='example: careqa ask "What is a care coordinator?" -k 8\n'
+                                'example: careqa ask "What are pooled budgets?" --llm-url http://127.0.0.1:11434/v1 '
                                 '--llm-model llama3.2',
                          formatter_class=argparse.RawDescriptionHelpFormatter)
     ask.add_argument("question", nargs="*")
     ask.add_argument("-k", help=f"passages to retrieve ({env_help('k')})")
     ask.add_argument("--doc", action="append", help="only this document (id or file name); repeatable")
-    ask.add_argument("--section", help="only sections whose heading path contains this text, e.g. Norway")
+    ask.add_argument("--section", help="only sections whose heading path contains this text, e.g. a country's name")
     out = ask.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print one JSON object")
     out.add_argument("--jsonl", action="store_true", help="answer JSON lines {id, question} from stdin")

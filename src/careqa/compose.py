@@ -2,7 +2,7 @@
 paragraph per compared entity, a list of items, the entity a which-question asks for.
 
 Every sentence stays a verbatim span of its passage. What is added around them is a lead (the
-entity a sentence is about when only its section says so: "Norway: ...") and plain notes
+entity a sentence is about when only its section says so: "Portugal: ...") and plain notes
 saying what the documents lack.
 """
 from __future__ import annotations
@@ -124,7 +124,7 @@ def _other_places(text: str, own: set[str]) -> list[str]:
 
 
 def place_of(text: str) -> str:
-    """The last place a heading path or title names ('... > Norway' -> 'Norway'), or ''."""
+    """The last place a heading path or title names ('... > Portugal' -> 'Portugal'), or ''."""
     found = find_places(text)
     return found[-1][2].name if found else ""
 

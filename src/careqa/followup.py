@@ -1,6 +1,6 @@
 """Follow-up questions rewritten with what they point back to: "How is it funded?" after
 "What is the Better Care Fund?" becomes "How is the Better Care Fund funded?", and "What about
-Denmark?" after a question on Norway asks that question of Denmark."""
+Portugal?" after a question on Germany asks that question of Portugal."""
 from __future__ import annotations
 
 import re

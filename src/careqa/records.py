@@ -97,7 +97,7 @@ class Citation:
 @dataclass(frozen=True)
 class AnswerSentence:
     """One sentence of an answer: its verbatim text, where it is, which citation it carries, and
-    the name it is led by when the sentence itself does not say it ("Norway").
+    the name it is led by when the sentence itself does not say it ("Portugal").
 
     In an answer a language model wrote (Answer.llm["used"]), `text` is the model's sentence,
     start/end the span of passage n that supports it most closely, and `also` further
@@ -121,7 +121,7 @@ class AnswerSentence:
 @dataclass
 class Block:
     """A part of an answer: a paragraph or a list, under a heading for one entity of a
-    comparison; `note` says plainly what the documents lack ("... say nothing about Denmark")."""
+    comparison; `note` says plainly what the documents lack ("... say nothing about Portugal")."""
 
     sentences: list[AnswerSentence]
     heading: str = ""

@@ -1,9 +1,9 @@
-"""Documents a question names: "the WHO brief", "according to the Nuffield Trust explainer".
+"""Documents a question names: "the Zeta brief", "according to the Omega Trust explainer".
 
 Matching comes from each document's metadata (title, publisher, kind and an optional `short`
 in sources.toml), never from names written here. A reference is a run of metadata words ending
-in a word for a document ("the SPICe briefing"), the object of "according to", or the subject
-of a reporting verb ("what does LTCcovid say"); it names the documents whose metadata hold its
+in a word for a document ("the Zeta briefing"), the object of "according to", or the subject
+of a reporting verb ("what does Omega say"); it names the documents whose metadata hold its
 distinctive words (words few documents share).
 """
 from __future__ import annotations

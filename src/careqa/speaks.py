@@ -1,4 +1,4 @@
-"""Whether a text speaks of an entity, by any of its names ("Dutch" and "Netherlands" alike)."""
+"""Whether a text speaks of an entity, by any of its names ("Portuguese" and "Portugal" alike)."""
 from __future__ import annotations
 
 import re
