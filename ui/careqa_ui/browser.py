@@ -76,7 +76,9 @@ def ask(driver, question: str) -> None:
 
 
 def click(driver, css: str, index: int = 0) -> None:
-    """Click the index-th element matching css, scrolled into view first (as a person would)."""
+    """Click the index-th element matching css, scrolled into view first (as a person would),
+    once it is on the page (an accordion or a tab renders its contents after it opens)."""
+    wait(driver, lambda d: len(d.find_elements("css selector", css)) > index)
     element = driver.find_elements("css selector", css)[index]
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
     element.click()
