@@ -145,21 +145,11 @@ def rates() -> None:
 
 def serve(work: Path, env: dict) -> tuple[subprocess.Popen, str]:
     """`careqa serve` on the bundled corpus (index built in `work`) with a login; its process and URL."""
-    from careqa_ui.app import free_port
+    from careqa_ui.app import start_process
 
-    port = free_port()
     env = {**env, "CAREQA_CORPUS": str(ROOT / "corpus"), "CAREQA_INDEX_DIR": str(work / "bundled-index"),
            "CAREQA_AUTH": "analyst:secret"}
-    proc = subprocess.Popen([sys.executable, "-m", "careqa", "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/"
-    for _ in range(600):
-        try:
-            httpx.get(url, timeout=2)
-            return proc, url
-        except httpx.TransportError:
-            time.sleep(0.5)
-    raise SystemExit("careqa serve did not start")
+    return start_process([], env, seconds=300)
 
 
 def timed(fn) -> tuple[object, float]:

@@ -28,17 +28,13 @@ import multiprocessing
 import os
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-import httpx
-
 from careqa.config import Settings
-from careqa_ui.app import free_port
+from careqa_ui.app import start_process
 
 QUESTIONS = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "questions.jsonl"
 NORWAY = "How does Norway incentivise discharge coordination?"
@@ -94,23 +90,6 @@ def server_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def start_server(port: int, env: dict | None = None) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "careqa", "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 300
-    while time.time() < deadline:
-        try:
-            httpx.get(url, timeout=2)
-            return proc
-        except httpx.TransportError:
-            if proc.poll() is not None:
-                raise SystemExit(f"careqa serve stopped: {proc.stderr.read()[-2000:]}")
-            time.sleep(0.5)
-    proc.terminate()
-    raise SystemExit("careqa serve did not start within 300 s")
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--clients", type=int, default=8)
@@ -121,25 +100,24 @@ def main() -> None:
     args = ap.parse_args()
     questions = [json.loads(line)["question"] for line in args.questions.open() if line.strip()] \
         if args.questions.exists() else [NORWAY]
-    port = free_port()
     env, copy = None, None
     if args.rebuild:
         copy = Path(tempfile.mkdtemp(prefix="careqa-ui-latency-"))
         shutil.copytree(ROOT / "corpus", copy / "corpus")
         shutil.copytree(ROOT / "index", copy / "index")
         env = {**os.environ, "CAREQA_CORPUS": str(copy / "corpus"), "CAREQA_INDEX_DIR": str(copy / "index")}
-    proc = start_server(port, env)
+    proc, url = start_process([], env, seconds=300)
     rebuilds: list[float] = []
     try:
         results = multiprocessing.get_context("spawn").Queue()
         warm = 15 + 2 * args.clients  # seconds for every user to start, connect and warm up
         start = time.time() + warm
         users = [multiprocessing.get_context("spawn").Process(
-            target=user, args=(f"http://127.0.0.1:{port}/", questions[k:] + questions[:k], start,
+            target=user, args=(url, questions[k:] + questions[:k], start,
                                start + args.seconds, not args.tls_contexts, results)) for k in range(args.clients)]
         for u in users:
             u.start()
-        writer = threading.Thread(target=rebuilder, args=(f"http://127.0.0.1:{port}/", copy / "corpus", start,
+        writer = threading.Thread(target=rebuilder, args=(url, copy / "corpus", start,
                                                           start + args.seconds, rebuilds), daemon=True) \
             if copy is not None else None
         if writer is not None:

@@ -19,7 +19,7 @@ from gradio_client.exceptions import AppError
 from careqa.assistant import Assistant
 from careqa.cli import main
 from careqa.config import Settings
-from careqa_ui.app import free_port, start_local
+from careqa_ui.app import start_local, start_process
 from conftest import BUNDLED_CORPUS
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:gradio.queueing")
@@ -85,19 +85,8 @@ def server(tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if k != "CAREQA_AUTH"}
     env.update(CAREQA_MODEL="hash:64", CAREQA_UPLOAD_MB="0.01", CAREQA_UPLOAD_PENDING_MB="0.03",
                CAREQA_UPLOAD_CACHE_MB="0.04", GRADIO_TEMP_DIR=str(root / "uploads"))
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "careqa", "serve", "--corpus", str(root / "corpus"), "--index-dir",
-                             str(root / "index"), "--port", str(port), "--auth-file", str(accounts)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            httpx.get(url, timeout=2)
-            break
-        except httpx.TransportError:
-            assert proc.poll() is None, proc.stderr.read()
-            time.sleep(0.5)
+    proc, url = start_process(["--corpus", str(root / "corpus"), "--index-dir", str(root / "index"),
+                               "--auth-file", str(accounts)], env)
     yield url, root, proc
     proc.terminate()
     proc.wait(timeout=30)

@@ -10,7 +10,6 @@ import shutil
 import subprocess
 import sys
 import threading
-import time
 import tomllib
 
 import httpx
@@ -20,7 +19,7 @@ from gradio_client.exceptions import AppError
 
 from careqa.assistant import Assistant
 from careqa.config import Settings
-from careqa_ui.app import free_port, start_local
+from careqa_ui.app import start_local, start_process
 from conftest import BUNDLED_CORPUS
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:gradio.queueing")
@@ -217,21 +216,9 @@ def test_serve_builds_a_missing_index_and_asks_for_a_password(tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     shutil.copy(BUNDLED_CORPUS / "who-observatory-policy-brief-62.txt", corpus)
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "careqa", "serve", "--corpus", str(corpus), "--index-dir",
-                             str(tmp_path / "index"), "--port", str(port)],
-                            env={**os.environ, "CAREQA_AUTH": "analyst:secret"},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}/"
+    proc, url = start_process(["--corpus", str(corpus), "--index-dir", str(tmp_path / "index")],
+                              {**os.environ, "CAREQA_AUTH": "analyst:secret"}, seconds=90)
     try:
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            try:
-                if httpx.get(url, timeout=2).status_code:
-                    break
-            except httpx.TransportError:
-                assert proc.poll() is None, proc.stderr.read()
-                time.sleep(0.5)
         assert (tmp_path / "index" / "default" / "CURRENT").exists()
         assert httpx.get(f"{url}config", timeout=5).status_code == 401
         original = f"{url}careqa/original/who-observatory-policy-brief-62"

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import atexit
 import os
-from urllib.parse import urlsplit, urlunsplit
 import shutil
+import subprocess
+import sys
 import tempfile
+import time
+from urllib.parse import urlsplit, urlunsplit
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -146,6 +149,29 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def start_process(args: list[str], env: dict | None = None, seconds: float = 120) -> tuple[subprocess.Popen, str]:
+    """`careqa serve` with `args` in a process of its own on a free local port, returned once it
+    answers over HTTP (scripts, benchmarks, tests); RuntimeError with its last words if it stops,
+    or if it does not answer within `seconds`."""
+    import httpx
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "careqa", "serve", "--port", str(port), *args], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            httpx.get(url, timeout=2)
+            return proc, url
+        except httpx.TransportError:
+            if proc.poll() is not None:
+                raise RuntimeError(f"careqa serve stopped: {proc.stderr.read()[-2000:]}") from None
+            time.sleep(0.5)
+    proc.terminate()
+    raise RuntimeError(f"careqa serve did not answer within {seconds:g} s")
 
 
 def start_local(assistant: Assistant) -> tuple[gr.Blocks, str]:
