@@ -158,8 +158,9 @@ def start_process(args: list[str], env: dict | None = None, seconds: float = 120
     import httpx
 
     port = free_port()
+    log = tempfile.TemporaryFile()  # not a pipe: a server that writes much would block on a full one
     proc = subprocess.Popen([sys.executable, "-m", "careqa", "serve", "--port", str(port), *args], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.DEVNULL, stderr=log)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + seconds
     while time.time() < deadline:
@@ -168,7 +169,8 @@ def start_process(args: list[str], env: dict | None = None, seconds: float = 120
             return proc, url
         except httpx.TransportError:
             if proc.poll() is not None:
-                raise RuntimeError(f"careqa serve stopped: {proc.stderr.read()[-2000:]}") from None
+                log.seek(0)
+                raise RuntimeError(f"careqa serve stopped: {log.read()[-2000:].decode(errors='replace')}") from None
             time.sleep(0.5)
     proc.terminate()
     raise RuntimeError(f"careqa serve did not answer within {seconds:g} s")
