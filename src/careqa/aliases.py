@@ -140,12 +140,6 @@ def find_subplaces(text: str) -> list[tuple[int, int, Place]]:
     return found
 
 
-@lru_cache(maxsize=8192)
-def names_a_place(text: str) -> bool:
-    """True when the text names a country, nation, or a province or state of one ("Ontario")."""
-    return bool(find_places(text)) or bool(find_subplaces(text))
-
-
 def place_named(name: str) -> Place | None:
     """The place a name, adjective or code refers to, or None."""
     hits = find_places(name)

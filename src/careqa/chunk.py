@@ -7,7 +7,7 @@ from .clean import section_paths
 from .load import Document
 from .records import Chunk
 from .sentences import sentence_spans
-from .tokens import ENCODING, count_tokens  # noqa: F401  (ENCODING: what index manifests record)
+from .tokens import count_tokens
 
 
 def embedded_text(title: str, chunk: Chunk) -> str:

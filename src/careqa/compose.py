@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from .aliases import find_places, find_subplaces, names_a_place
+from .aliases import find_places, find_subplaces
 from .evidence import W_COVER, Sentence, needs_antecedent
 from .question import Analysis, Entity
 from .records import AnswerSentence, Block

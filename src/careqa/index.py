@@ -18,7 +18,6 @@ import platform
 import time
 from dataclasses import dataclass, field
 from importlib import metadata
-from pathlib import Path
 from typing import Callable
 
 import numpy as np

@@ -40,7 +40,6 @@ from .store import FORMAT_VERSION, NewVersion, Store, StoredIndex
 LOAD_ATTEMPTS = 5
 VERSION = re.compile(r"v\d{8}T\d{6}_\d{9}")
 SUFFIXES = ("", "_sentences", "_documents")
-NORM_BATCH = 4096  # vectors read at a time when verify checks their lengths
 _clients: dict[tuple[str, str], object] = {}
 _clients_lock = threading.Lock()
 _loaded: set[tuple[str, str]] = set()

@@ -225,11 +225,6 @@ def open_store(settings: Settings) -> Store:
     return FaissStore(settings)
 
 
-def load_version(path: Path) -> StoredIndex:
-    """Load one FAISS store version folder (kept for callers that hold a path)."""
-    from .faiss_store import load_folder
-
-    return load_folder(path)
 
 
 def load_live(index_dir: Path) -> StoredIndex:
