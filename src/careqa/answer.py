@@ -15,7 +15,7 @@ from .abstain import judge, titles
 from .compose import (BODY_NOUNS, PER_ENTITY_SENTENCES, PLACE_NOUNS, comparison, in_reading_order, names_a_body,
                       names_the_asked_place, paragraph, select, sentences_of)
 from .evidence import Sentence, candidates, weights_for
-from .gather import gather, mentioned
+from .gather import Gathered, gather, mentioned
 from .lists import MAX_ITEMS, best_run, enumerated, list_sentences, runs_in, siblings
 from .question import Analysis
 from .records import Answer, Block, Citation, Passage
@@ -69,13 +69,24 @@ def citations(blocks: list[Block], numbering: Numbering) -> list[Citation]:
     return out
 
 
+def scope_of(analysis: Analysis, docs: list[str] | None) -> list[str] | None:
+    """The documents searched: the user's filter, else those the question names, else all (None)."""
+    return list(docs or []) or list(analysis.documents) or None
+
+
+def find(searcher, question: str, q: np.ndarray, analysis: Analysis, k: int, docs: list[str] | None,
+         section: str | None) -> Gathered:
+    """The passages an analysed question calls for, within the filters."""
+    return gather(searcher, question, q, analysis, k, scope_of(analysis, docs), section)
+
+
 def respond(searcher, question: str, q: np.ndarray, analysis: Analysis, k: int,
-            docs: list[str] | None, section: str | None) -> Answer:
+            docs: list[str] | None, section: str | None, found: Gathered | None = None) -> Answer:
     """The answer to an analysed question within the filters (documents the question names
-    narrow them when the user set none)."""
+    narrow them when the user set none); `found`: its passages, when the caller has them (find)."""
     stored = searcher.stored
-    scope = list(docs or []) or list(analysis.documents) or None
-    found = gather(searcher, question, q, analysis, k, scope, section)
+    scope = scope_of(analysis, docs)
+    found = found if found is not None else gather(searcher, question, q, analysis, k, scope, section)
     cache: dict = {}
     where = lambda e: mentioned(searcher, q, e, None, None, cache)  # noqa: E731
     within = lambda e: bool(mentioned(searcher, q, e, scope, section, cache))  # noqa: E731

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from typing import Iterator
 
-from .answer import combine, respond
+from .answer import combine, find, respond
 from .config import Settings
 from .embed import get_query_embedder
 from .errors import CareqaError
@@ -101,15 +101,17 @@ class Assistant(Upkeep):
         k = self._k(k)
         endpoint = Endpoint.from_settings(self.settings) if use_llm else None
         searcher = self._live()
+        encode = get_query_embedder(searcher.stored.manifest["embedding_model"], self.settings.cache_dir).encode
         asked = rewrite(question, [checked_question(h, limit, "the earlier question") for h in earlier],
                         searcher.stored)
         analysis = analyse(asked, searcher.stored)
-        q = self.embed_query(asked)
-        result = respond(searcher, asked, q, analysis, k, docs, section)
+        q = encode([asked])[0]
+        found = find(searcher, asked, q, analysis, k, docs, section)
+        result = respond(searcher, asked, q, analysis, k, docs, section, found)
         parts = split_compound(asked)
         if len(parts) > 1:
             asked_parts = [rewrite(p, parts[:1], searcher.stored) if i else p for i, p in enumerate(parts)]
-            answers = [respond(searcher, p, self.embed_query(p), analyse(p, searcher.stored), k, docs, section)
+            answers = [respond(searcher, p, encode([p])[0], analyse(p, searcher.stored), k, docs, section)
                        for p in asked_parts]
             result = combine(result, answers)
         result.question, result.rewritten = question, (asked if asked != question else "")
@@ -117,9 +119,7 @@ class Assistant(Upkeep):
         if endpoint is None:
             yield result
         else:
-            encode = get_query_embedder(self.manifest["embedding_model"], self.settings.cache_dir).encode
-            yield from model_answer(endpoint, encode, searcher, asked, q, analysis, (k, docs, section), result,
-                                    self.settings.llm_passage_tokens)
+            yield from model_answer(endpoint, encode, asked, analysis, found, result, self.settings.llm_passage_tokens)
 
     # --- inspecting ------------------------------------------------------------------------
     def documents(self) -> list[DocumentInfo]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from itertools import zip_longest
 from typing import Callable, Iterator
 
-from .gather import gather
+from .gather import Gathered
 from .llm import Endpoint, LLMError, chat_stream
 from .prompt import build
 from .question import Analysis
@@ -63,12 +63,9 @@ class HeldMarkers:
         return text
 
 
-def passages_for(searcher, question: str, q, analysis: Analysis, k: int, docs: list[str] | None,
-                 section: str | None, extractive: Answer) -> tuple[list[Passage], list[str]]:
+def passages_for(found: Gathered, analysis: Analysis, extractive: Answer) -> tuple[list[Passage], list[str]]:
     """Passages for the prompt in order of priority (each compared entity's in turn, then those the
     extractive answer cites, then the ranked ones), and the compared entities none was found for."""
-    scope = list(docs or []) or list(analysis.documents) or None
-    found = gather(searcher, question, q, analysis, k, scope, section)
     per = [found.by_entity.get(name, []) for name in analysis.compared]
     ordered = [p for row in zip_longest(*per) for p in row if p is not None]
     ordered += [c.passage for c in extractive.citations] + found.passages + found.extra
@@ -144,15 +141,16 @@ def _covered(entity, good: list[Verdict], sources: list[Source], compared: bool)
     return False
 
 
-def model_answer(endpoint: Endpoint, encode: Callable, searcher, question: str, q, analysis: Analysis,
-                 scope: tuple, extractive: Answer, budget: int) -> Iterator[str | Answer]:
-    """The model's answer to an analysed question (scope: k, docs, section), streamed then checked;
-    when careqa itself abstains the model is not asked: it would have nothing to stand on."""
+def model_answer(endpoint: Endpoint, encode: Callable, question: str, analysis: Analysis, found: Gathered,
+                 extractive: Answer, budget: int) -> Iterator[str | Answer]:
+    """The model's answer to an analysed question (`found`: the passages careqa's own answer was
+    drawn from), streamed then checked; when careqa itself abstains the model is not asked: it
+    would have nothing to stand on."""
     if extractive.abstained:
         yield fallback(extractive, {"model": endpoint.model, "url": endpoint.url},
                        "The documents do not answer this, so the model was not asked.")
         return
-    passages, missing = passages_for(searcher, question, q, analysis, *scope, extractive)
+    passages, missing = passages_for(found, analysis, extractive)
     yield from written(endpoint, encode, question, analysis, passages, missing, extractive, budget)
 
 

@@ -84,10 +84,10 @@ def client_for(uri: str, token: str):
     except ImportError:
         raise CareqaError("CAREQA_STORE=milvus needs pymilvus and milvus-lite: "
                           "pip install 'careqa[milvus]'") from None
-    for name in ("pymilvus", "milvus_lite"):
-        logging.getLogger(name).setLevel(logging.CRITICAL)  # failures become careqa's one-line errors
     with _clients_lock:
         if (uri, token) not in _clients:
+            for name in ("pymilvus", "milvus_lite"):
+                logging.getLogger(name).setLevel(logging.CRITICAL)  # failures become careqa's one-line errors
             if uri.endswith(".db"):
                 Path(uri).parent.mkdir(parents=True, exist_ok=True)
             try:
