@@ -196,13 +196,16 @@ def candidates(stored, analysis: Analysis, q: np.ndarray, passages: list[Passage
         section = set(terms(p.section))
         named = MENTION_BONUS if entities and all(mentions(p, e) for e, _ in entities) else 0.0
         spans, vectors = stored.sentences(p.doc_id, p.start, p.end)
+        # one read a passage: the text a sentence's paragraph may start in, then the passage itself
+        head = max(0, p.start - PARAGRAPH_REACH)
+        window = stored.text(p.doc_id, head, p.start) + p.text
         previous: Sentence | None = None
         previous_raw = 0.0
         for (a, b), vec in zip(spans.tolist(), vectors):
-            text = stored.text(p.doc_id, a, b)
-            before = stored.text(p.doc_id, max(p.start, a - 2), a)
-            after = stored.text(p.doc_id, b, min(p.end, b + 2))
-            gap = stored.text(p.doc_id, previous.end, a) if previous is not None else "\n"
+            text = window[a - head:b - head]
+            before = window[max(p.start, a - 2) - head:a - head]
+            after = window[b - head:min(p.end, b + 2) - head]
+            gap = window[previous.end - head:a - head] if previous is not None else "\n"
             words = set(terms(text))
             if (p.doc_id, a) in seen or len(words) < MIN_TERMS:
                 previous = None
@@ -221,7 +224,7 @@ def candidates(stored, analysis: Analysis, q: np.ndarray, passages: list[Passage
             carry = 0.0 if "\n" in gap else (CARRY_ANAPHOR if ANAPHOR.match(text) else CARRY)
             inherited = carry * previous_raw if previous is not None else 0.0
             reach = max(0, a - PARAGRAPH_REACH)  # the paragraph may begin before the passage does
-            before_text = stored.text(p.doc_id, reach, a)
+            before_text = window[reach - head:a - head]
             blank = max(before_text.rfind("\n\n"), before_text.rfind("\n \n"))
             marks = flags(text, whole_line, p.title) - ({"reference"} if cited_allowed else set())
             s = Sentence(p, a, b, text, vec, dense, cover, max(raw, inherited), frozenset(words | section),
