@@ -136,7 +136,7 @@ def compose(stored, analysis: Analysis, q: np.ndarray, grounded: list[Sentence],
         naming = [p for p in sources if all(mentions(p, e) for e in analysis.entities)]
         run = best_run(stored, naming or sources, analysis, q, weights_for(stored, analysis.focus))
         if run is not None:
-            return list_blocks(stored, run, section_passages(run.passage), analysis, numbering), run.stated
+            return list_blocks(run, section_passages(run.passage), analysis, numbering), run.stated
         stated, items = enumerated([s for s in grounded if s.quotable], set(analysis.focus))
         if items:
             sentences = sentences_of(items, analysis, numbering)
@@ -144,7 +144,7 @@ def compose(stored, analysis: Analysis, q: np.ndarray, grounded: list[Sentence],
     block = paragraph(grounded, analysis, numbering)
     if block is None:
         return [], ""
-    return [block, *introduced_lists(stored, block, grounded, analysis, numbering)], ""
+    return [block, *introduced_lists(block, grounded, analysis, numbering)], ""
 
 
 def per_document(stored, analysis: Analysis, q: np.ndarray, by_document: dict[str, list[Passage]],
@@ -162,15 +162,15 @@ def per_document(stored, analysis: Analysis, q: np.ndarray, by_document: dict[st
     return blocks
 
 
-def list_blocks(stored, run, passages: list[Passage], analysis: Analysis, numbering: Numbering) -> list[Block]:
+def list_blocks(run, passages: list[Passage], analysis: Analysis, numbering: Numbering) -> list[Block]:
     """The best list's items; for a question asked of several like tables, each table's, under
     its label, up to MAX_ITEMS in all."""
     focus = set(analysis.focus)
-    runs = siblings(stored, run, passages, focus)
+    runs = siblings(run, passages, focus)
     quota = max(MIN_PER_TABLE, MAX_ITEMS // len(runs))
     blocks = []
     for r in runs:
-        items = list_sentences(stored, r, focus, numbering)
+        items = list_sentences(r, focus, numbering)
         if items:
             more = len(items) - quota
             note = f"({more} more in the source.)" if more > 0 else ""
@@ -178,7 +178,7 @@ def list_blocks(stored, run, passages: list[Passage], analysis: Analysis, number
     return blocks
 
 
-def introduced_lists(stored, block: Block, pool: list[Sentence], analysis: Analysis, numbering: Numbering) -> list[Block]:
+def introduced_lists(block: Block, pool: list[Sentence], analysis: Analysis, numbering: Numbering) -> list[Block]:
     """A quoted sentence ending in a colon ("... used to refer to:") says its list comes next:
     the list's items follow it, or the sentence would promise what the answer never gives."""
     passages = {(s.passage.doc_id, s.start): s.passage for s in pool}
@@ -187,10 +187,10 @@ def introduced_lists(stored, block: Block, pool: list[Sentence], analysis: Analy
         if not sentence.text.rstrip().endswith(":"):
             continue
         p = passages.get((sentence.doc_id, sentence.start))
-        run = next((r for r in runs_in(stored, p) if r.items and 0 <= r.items[0][0] - sentence.end <= LIST_GAP), None) \
+        run = next((r for r in runs_in(p) if r.items and 0 <= r.items[0][0] - sentence.end <= LIST_GAP), None) \
             if p is not None else None
         if run is not None:
-            out.append(Block(list_sentences(stored, run, set(analysis.focus), numbering), style="list"))
+            out.append(Block(list_sentences(run, set(analysis.focus), numbering), style="list"))
     return out
 
 

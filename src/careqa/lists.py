@@ -53,6 +53,11 @@ class Run:
     label: str = ""  # a table's own label ("Financial") above its header row
 
 
+def _span(p: Passage, a: int, b: int) -> str:
+    """Text of the passage between document offsets a and b (runs and their items lie inside it)."""
+    return p.text[a - p.start:b - p.start]
+
+
 def units(text: str, offset: int) -> list[Unit]:
     """Bulleted lines and blank-line-separated paragraphs of a passage, with document offsets.
     A paragraph's wrapped lines stay one unit; a bullet always starts a new one."""
@@ -102,9 +107,9 @@ def _short(u: Unit) -> bool:
     return u.bullet or len(u.text.split()) <= MAX_ITEM_WORDS
 
 
-def runs_in(stored, p: Passage) -> list[Run]:
+def runs_in(p: Passage) -> list[Run]:
     """The lists of one passage."""
-    us = units(stored.text(p.doc_id, p.start, p.end), p.start)
+    us = units(p.text, p.start)
     found: list[Run] = []
     i = 0
     while i < len(us):
@@ -118,7 +123,7 @@ def runs_in(stored, p: Passage) -> list[Run]:
         elif us[i].text.rstrip().endswith(":") or not _short(us[i]):
             intro_parts, i = [us[i].text], i + 1
         else:
-            intro_parts = [stored.text(p.doc_id, max(p.start, us[i].start - 200), us[i].start)]
+            intro_parts = [_span(p, max(p.start, us[i].start - 200), us[i].start)]
         j = i
         bullets = i < len(us) and us[i].bullet  # a bulleted list ends at its first unbulleted unit
         while j < len(us) and _short(us[j]) and not us[j].text.rstrip().endswith(":") and not (
@@ -127,7 +132,7 @@ def runs_in(stored, p: Passage) -> list[Run]:
         if j - i >= MIN_RUN or (header is not None and j > i):
             run = _run(p, us[i:j], " ".join(intro_parts + ([header.text] if header else [])), header)
             run.label = label.strip().splitlines()[-1].strip() if label.strip() else ""
-            kept = [k for k, (a, b) in enumerate(run.items) if "reference" not in flags(stored.text(p.doc_id, a, b), False, "")]
+            kept = [k for k, (a, b) in enumerate(run.items) if "reference" not in flags(_span(p, a, b), False, "")]
             run.items = [run.items[k] for k in kept]
             run.column_of = [run.column_of[k] for k in kept] if run.column_of else []
             found.append(run)
@@ -184,12 +189,12 @@ def best_run(stored, passages: list[Passage], analysis, q, weights: dict[str, fl
     best, best_score = None, 0.0
     asked = set(terms(analysis.asked)) if analysis.asked else set()
     for p in passages:
-        for run in runs_in(stored, p):
+        for run in runs_in(p):
             if len(run.items) < MIN_RUN or (p.doc_id, run.items[0][0]) in seen:
                 continue
             seen.add((p.doc_id, run.items[0][0]))
             intro_terms, section = set(terms(run.intro)), set(terms(p.section))
-            items = set(terms(" ".join(stored.text(p.doc_id, a, b) for a, b in run.items)))
+            items = set(terms(" ".join(_span(p, a, b) for a, b in run.items)))
             introduced = bool(asked) and any(shares_stem(t, intro_terms) for t in asked)
             named = introduced or bool(asked) and any(shares_stem(t, section | items) for t in asked)
             intro = coverage(intro_terms | section, weights)
@@ -204,7 +209,7 @@ def best_run(stored, passages: list[Passage], analysis, q, weights: dict[str, fl
     return best
 
 
-def siblings(stored, best: Run, passages: list[Passage], focus: set[str]) -> list[Run]:
+def siblings(best: Run, passages: list[Passage], focus: set[str]) -> list[Run]:
     """The tables of the same section shaped like the best one ("Organisational", "Financial",
     ...) when the question asks of them all: its focus names none of their labels. In document
     order; just the best table otherwise."""
@@ -216,18 +221,18 @@ def siblings(stored, best: Run, passages: list[Passage], focus: set[str]) -> lis
     found: dict[int, Run] = {}
     for p in passages:
         if p.doc_id == best.passage.doc_id and p.section == best.passage.section:
-            for run in runs_in(stored, p):
+            for run in runs_in(p):
                 if run.columns == best.columns and run.label and run.items:
                     found.setdefault(run.items[0][0], run)
     return [found[k] for k in sorted(found)] or [best]
 
 
-def list_sentences(stored, run: Run, focus: set[str], number):
+def list_sentences(run: Run, focus: set[str], number):
     """The run's items (the asked column's, for a table) as answer sentences of its passage."""
     from .records import AnswerSentence
 
     p = run.passage
-    return [AnswerSentence(stored.text(p.doc_id, a, b), number(p), p.doc_id, a, b)
+    return [AnswerSentence(_span(p, a, b), number(p), p.doc_id, a, b)
             for a, b in items_of(run, focus)]
 
 
