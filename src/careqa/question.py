@@ -163,7 +163,7 @@ def analyse(question: str, index) -> Analysis:
     """Read a question against the index: its abbreviations, documents' metadata and term counts
     (`index` offers abbreviations, documents, doc_frequency and num_chunks, as StoredIndex does)."""
     kind = question_kind(question)
-    refs = find_references(question, index.documents, reference_table(index))
+    refs = find_references(question, index.documents, tables(index).references)
     masked = _without(question, refs.spans)
     entities, covered = find_entities(masked, index)
     if kind == "list" and _asked_noun(question, kind) and any(
@@ -257,19 +257,30 @@ _TABLES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 _TABLES_LOCK = threading.Lock()
 
 
-def reference_table(index) -> ReferenceTable:
-    """The documents' metadata words, built once per loaded index version (not per question)."""
+@dataclass(frozen=True)
+class IndexTables:
+    """What analysis looks up in an index, built once per loaded version (not per question): the
+    documents' metadata words, the abbreviations defined, and each long form's abbreviation."""
+
+    references: ReferenceTable
+    defined: frozenset[str]
+    shorts: dict[str, str]
+
+
+def tables(index) -> IndexTables:
     with _TABLES_LOCK:
-        table = _TABLES.get(index)
-        if table is None:
-            table = _TABLES[index] = ReferenceTable(index.documents)
-        return table
+        found = _TABLES.get(index)
+        if found is None:
+            abbreviations = index.abbreviations
+            found = _TABLES[index] = IndexTables(ReferenceTable(index.documents), frozenset(abbreviations),
+                                                 {v.lower(): k for k, v in abbreviations.items()})
+        return found
 
 
 def find_entities(question: str, index) -> tuple[list[Entity], list[tuple[int, int]]]:
     """Places (with their adjectives), abbreviations and proper names a question names, in the
     order it names them (each once), and the character spans they cover."""
-    defined = frozenset(index.abbreviations)
+    defined = tables(index).defined
     found: list[tuple[int, Entity]] = []
     spans: list[tuple[int, int]] = []
     for a, b, place in sorted(find_places(question, defined) + find_subplaces(question), key=lambda x: x[0]):
@@ -302,8 +313,8 @@ def _named(said: str, index) -> Entity:
         long = abbreviations.get(said) or abbreviations.get(said.rstrip("s"))
         return Entity(long or said, tuple(dict.fromkeys((said, said.rstrip("s")) + ((long,) if long else ()))),
                       "abbreviation", said)
-    longs = {v.lower(): k for k, v in abbreviations.items()}
-    short = longs.get(said.lower()) or longs.get(said.lower().rstrip("s"))
+    shorts = tables(index).shorts
+    short = shorts.get(said.lower()) or shorts.get(said.lower().rstrip("s"))
     variant = spelling_variant(said, index)
     return Entity(said, (said,) + ((short,) if short else ()) + ((variant,) if variant else ()), "name", said)
 
