@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from .compose import place_of
-from .evidence import W_COVER, Sentence, needs_antecedent
+from .evidence import Sentence, needs_antecedent
 from .question import Analysis, Entity
 from .records import Passage
 from .speaks import grounds
@@ -31,11 +31,6 @@ class Verdict:
 
     reason: str = ""
     figures: dict | None = None
-
-
-def relevance(s: Sentence) -> float:
-    """How well a sentence answers the question: meaning plus the question's terms it holds."""
-    return s.dense + W_COVER * s.coverage
 
 
 def titles(docs: list[str], documents: dict[str, dict]) -> str:
@@ -97,7 +92,7 @@ def supported(quotable: list[Sentence], analysis: Analysis, mark: str, itself: b
             return on_topic(s, analysis, s.previous.text) or on_topic(s.previous, analysis)
         return on_topic(s, analysis)
 
-    return any(getattr(s, mark) and (itself or relevance(s) >= MIN_FIGURE_RELEVANCE and topical(s)) for s in quotable)
+    return any(getattr(s, mark) and (itself or s.relevance >= MIN_FIGURE_RELEVANCE and topical(s)) for s in quotable)
 
 
 def _the(question: str, said: str) -> str:
@@ -123,12 +118,12 @@ def judge(analysis: Analysis, passages: list[Passage], grounded: list[Sentence],
     if not quotable:
         names = [e for e in analysis.entities if e.name not in analysis.compared]
         return Verdict(f"No passage speaks of {_names(names)}." if names else "No passage answers this question.")
-    best = max(quotable, key=relevance)
+    best = max(quotable, key=lambda s: s.relevance)
     figures = {"best_similarity": round(best.dense, 3), "best_coverage": round(best.coverage, 3),
-               "best_relevance": round(relevance(best), 3), "min_relevance": MIN_RELEVANCE}
+               "best_relevance": round(best.relevance, 3), "min_relevance": MIN_RELEVANCE}
     about = [e.said for e in analysis.entities if e.name not in analysis.compared]
     itself = about_document(analysis)
-    if not analysis.compared and not itself and relevance(best) < MIN_RELEVANCE:
+    if not analysis.compared and not itself and best.relevance < MIN_RELEVANCE:
         where_text = f"The passages about {' and '.join(about)}" if about else "The closest passages"
         return Verdict(f"{where_text} do not answer this question.", figures)
     if analysis.kind == "number" and not supported(quotable, analysis, "figure", itself):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from .aliases import find_places, find_subplaces
-from .evidence import W_COVER, Sentence, needs_antecedent
+from .evidence import Sentence, needs_antecedent
 from .question import Analysis, Entity
 from .records import AnswerSentence, Block
 from .speaks import text_mentions
@@ -48,7 +48,7 @@ def select(pool: list[Sentence], focus: set[str], limit: int = MAX_SENTENCES,
         paragraphs = {c.paragraph for c in chosen}
         bonus = {id(s): SAME_PARAGRAPH if s.paragraph in paragraphs else 0.0 for s in rest}
         rest = [s for s in rest if s.score + bonus[id(s)] >= floor
-                and (s.dense + W_COVER * s.coverage >= MIN_RUNNER_UP or s.previous in chosen)
+                and (s.relevance >= MIN_RUNNER_UP or s.previous in chosen)
                 and not any(float(s.vector @ c.vector) > DUPLICATE for c in chosen)]
         if not rest:
             break

@@ -101,6 +101,11 @@ class Sentence:
     def quotable(self) -> bool:
         return not self.flags
 
+    @property
+    def relevance(self) -> float:
+        """How well the sentence answers the question: meaning plus the question's terms it holds."""
+        return self.dense + W_COVER * self.coverage
+
 
 def weights_for(stored, focus: tuple[str, ...]) -> dict[str, float]:
     """idf of each focus term over the index's passages: rare terms say more."""
