@@ -16,7 +16,7 @@ from .compose import place_of
 from .evidence import Sentence, needs_antecedent
 from .question import Analysis, Entity
 from .records import Passage
-from .speaks import grounds
+from .speaks import grounds, text_mentions
 
 MIN_RELEVANCE = 0.5  # best grounded sentence: cosine + W_COVER x coverage of focus terms and entities; see the issue note
 MIN_FIGURE_RELEVANCE = 0.55  # a sentence holding the asked figure must still be about the question
@@ -70,8 +70,6 @@ def on_topic(s: Sentence, analysis: Analysis, context: str = "") -> bool:
     """Whether a sentence is about what the question asks of: it (or its section, or `context`:
     the sentence "This ..." points back to) names every programme, body or name the question
     does, or, failing such names, holds enough of its terms."""
-    from .speaks import text_mentions
-
     named = [e for e in analysis.entities if e.type != "place" and e.name not in analysis.compared]
     if named:
         return all(text_mentions(s.text, e) or text_mentions(s.passage.section, e) or

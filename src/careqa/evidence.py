@@ -18,6 +18,7 @@ import numpy as np
 from .lexical import shares_stem, stopwords, terms
 from .question import Analysis
 from .records import Passage
+from .speaks import mentions, text_mentions
 from .support import INSTRUCTION
 
 W_COVER = 0.5  # focus terms found: as much as 0.5 of cosine similarity, measured on the question sets
@@ -126,8 +127,6 @@ def entity_weights(stored, analysis: Analysis) -> list[tuple[object, float]]:
 
 def named_share(text: str, section: str, entities: list[tuple[object, float]], total: float) -> float:
     """Weight of the question's entities the sentence names (a place may be named by its section)."""
-    from .speaks import text_mentions
-
     return sum(w for e, w in entities if text_mentions(text, e) or (e.type == "place" and text_mentions(section, e))) \
         / total if total else 0.0
 
@@ -187,8 +186,6 @@ def candidates(stored, analysis: Analysis, q: np.ndarray, passages: list[Passage
     """Every sentence of the passages (each once), scored and marked. A bibliographic reference is
     quotable only when the question asks who wrote something (it is then the answer)."""
     cited_allowed = bool(_AUTHORSHIP.search(analysis.question))
-    from .speaks import mentions
-
     weights = weights_for(stored, analysis.focus)
     entities = entity_weights(stored, analysis)
     defines = [re.compile(re.escape(e.name) + r"\s*\(\s*" + re.escape(e.said.rstrip("s")), re.I)
