@@ -10,16 +10,14 @@ from typing import Callable
 import numpy as np
 
 from . import folders, vectors
-from .errors import CareqaError, IndexCorruptError, IndexWriteError
+from .errors import IndexCorruptError, IndexWriteError
 from .faiss_index import FaissIndex
-from .store import FORMAT_VERSION, NewVersion, Store, StoredIndex
+from .store import FORMAT_VERSION, REBUILD, NewVersion, Store, StoredIndex, check_format, load_following
 
 PARTS = ("manifest.json", "documents.sqlite", "passages.npy", "vectors.faiss", "bm25_vocab.json",
          "bm25_indptr.npy", "bm25_indices.npy", "bm25_data.npy")
 SENTENCE_PARTS = ("sentences.npy", "sentence_vectors.npy")
-LOAD_ATTEMPTS = 5
 NORM_BLOCK = 65536  # vectors read at a time when verify checks their lengths
-REBUILD = "rebuild with `careqa index build`"
 
 
 class FaissStore(Store):
@@ -146,10 +144,7 @@ def read_manifest(path: Path) -> dict:
         manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise IndexCorruptError(f"{path}: manifest.json cannot be read ({exc}); {REBUILD}") from None
-    if manifest.get("format") != FORMAT_VERSION:
-        raise IndexCorruptError(f"{path}: index format {manifest.get('format')} is not {FORMAT_VERSION} "
-                                f"(made by another careqa version); {REBUILD}")
-    return manifest
+    return check_format(manifest, str(path))
 
 
 def load_folder(path: Path, ef_search: int | None = None) -> FaissIndex:
@@ -179,11 +174,5 @@ def load_live_folder(index_dir: Path, ef_search: int | None = None) -> FaissInde
     A reader that read CURRENT just before two quick updates may find its version half-deleted;
     that is not corruption, so it reads CURRENT again and retries while CURRENT keeps moving.
     """
-    for _ in range(LOAD_ATTEMPTS):
-        version = folders.current_version(index_dir)
-        try:
-            return load_folder(folders.live_dir(index_dir), ef_search)
-        except CareqaError:
-            if folders.current_version(index_dir) == version:
-                raise
-    return load_folder(folders.live_dir(index_dir), ef_search)
+    return load_following(lambda: folders.current_version(index_dir),
+                          lambda: load_folder(folders.live_dir(index_dir), ef_search))

@@ -35,9 +35,8 @@ from typing import Callable
 
 from . import folders, vectors
 from .errors import CareqaError, IndexCorruptError, IndexMissingError, IndexWriteError
-from .store import FORMAT_VERSION, NewVersion, Store, StoredIndex
+from .store import FORMAT_VERSION, REBUILD, NewVersion, Store, StoredIndex, check_format, load_following
 
-LOAD_ATTEMPTS = 5
 VERSION = re.compile(r"v\d{8}T\d{6}_\d{9}")
 SUFFIXES = ("", "_sentences", "_documents")
 _clients: dict[tuple[str, str], object] = {}
@@ -181,12 +180,8 @@ class AliasedVersions(Store):
             manifest = None
         if not isinstance(manifest, dict):
             raise IndexCorruptError(f"Milvus at {self.uri}: version {version} of index {self.settings.index_name} "
-                                    "is incomplete (no manifest); rebuild with `careqa index build`")
-        if manifest.get("format") != FORMAT_VERSION:
-            raise IndexCorruptError(f"Milvus at {self.uri}: index format {manifest.get('format')} is not "
-                                    f"{FORMAT_VERSION} (made by another careqa version); rebuild with "
-                                    "`careqa index build`")
-        return manifest
+                                    f"is incomplete (no manifest); {REBUILD}")
+        return check_format(manifest, f"Milvus at {self.uri}")
 
     def live(self) -> str:
         version = self.current()
@@ -279,14 +274,7 @@ class MilvusStore(AliasedVersions):
     def load(self, version: str | None = None) -> StoredIndex:
         if version is not None:
             return self.open(version)
-        for _ in range(LOAD_ATTEMPTS):
-            version = self.live()
-            try:
-                return self.open(version)
-            except CareqaError:
-                if self.current() == version:
-                    raise
-        return self.open(self.live())
+        return load_following(self.current, lambda: self.open(self.live()))
 
     def open(self, version: str) -> StoredIndex:
         """A version's collections, checked present and loaded (a restarted server may have released them)."""

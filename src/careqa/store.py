@@ -42,9 +42,33 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .config import Settings
+from .errors import CareqaError, IndexCorruptError
 from .records import Chunk
 
 FORMAT_VERSION = 2
+REBUILD = "rebuild with `careqa index build`"
+LOAD_ATTEMPTS = 5  # moves of the live version a reader follows before it gives up
+
+
+def check_format(manifest: dict, where: str) -> dict:
+    """The manifest, when this careqa wrote its format; IndexCorruptError naming `where` otherwise."""
+    if manifest.get("format") != FORMAT_VERSION:
+        raise IndexCorruptError(f"{where}: index format {manifest.get('format')} is not {FORMAT_VERSION} "
+                                f"(made by another careqa version); {REBUILD}")
+    return manifest
+
+
+def load_following(current: Callable[[], str | None], open_live: Callable[[], "StoredIndex"]) -> "StoredIndex":
+    """Open the live version; if a writer switched it (and pruned the old one) meanwhile, open the
+    new one. A version deleted under a reader is not corruption: retry while the live one moves."""
+    for _ in range(LOAD_ATTEMPTS):
+        version = current()
+        try:
+            return open_live()
+        except CareqaError:
+            if current() == version:
+                raise
+    return open_live()
 
 
 @dataclass
