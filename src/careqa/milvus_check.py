@@ -4,21 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .milvus_index import ITERATOR_BATCH, LENGTH, P_FROM, MilvusIndex
+from .milvus_index import LENGTH, P_FROM, MilvusIndex
 
 
 def count(client, name: str) -> int:
     return int(client.query(name, filter="", output_fields=["count(*)"])[0]["count(*)"])
-
-
-def scan(client, name: str, fields: list[str]):
-    """Every row of a collection, page by page."""
-    pages = client.query_iterator(name, batch_size=ITERATOR_BATCH, filter="", output_fields=fields)
-    try:
-        while page := pages.next():
-            yield page
-    finally:
-        pages.close()
 
 
 def check_catalogue(stored: MilvusIndex) -> list[str]:
@@ -42,11 +32,10 @@ def check_catalogue(stored: MilvusIndex) -> list[str]:
     return problems
 
 
-def check_passages(client, stored: MilvusIndex) -> list[str]:
+def check_passages(stored: MilvusIndex, lengths: np.ndarray) -> list[str]:
     """Each passage inside its document's text, in its document's rows, with a unit vector."""
     problems, bounds = [], np.array([e[P_FROM] for e in stored.catalogue] + [stored.num_chunks])
-    lengths = np.array([e[LENGTH] for e in stored.catalogue] + [0])
-    for page in scan(client, stored.names.passages, ["row", "document", "start", "end", "vector"]):
+    for page in stored.pages(stored.names.passages, "", ["row", "document", "start", "end", "vector"]):
         row = np.array([r["row"] for r in page])
         doc = np.array([r["document"] for r in page])
         start, end = np.array([r["start"] for r in page]), np.array([r["end"] for r in page])
@@ -61,9 +50,8 @@ def check_passages(client, stored: MilvusIndex) -> list[str]:
     return problems
 
 
-def check_sentences(client, stored: MilvusIndex) -> list[str]:
-    lengths = np.array([e[LENGTH] for e in stored.catalogue] + [0])
-    for page in scan(client, stored.names.sentences, ["document", "start", "end"]):
+def check_sentences(stored: MilvusIndex, lengths: np.ndarray) -> list[str]:
+    for page in stored.pages(stored.names.sentences, "", ["document", "start", "end"]):
         doc = np.array([r["document"] for r in page])
         start, end = np.array([r["start"] for r in page]), np.array([r["end"] for r in page])
         if (start < 0).any() or (start >= end).any() or (end > lengths[doc]).any():
@@ -83,4 +71,5 @@ def check_version(client, stored: MilvusIndex) -> list[str]:
         problems.append(f"Milvus holds {held[0]} passages and {held[1]} sentences, the manifest says "
                         f"{m.get('chunks')} and {m.get('sentences')}")
     problems += check_catalogue(stored)
-    return problems + check_passages(client, stored) + check_sentences(client, stored)
+    lengths = np.array([e[LENGTH] for e in stored.catalogue] + [0])
+    return problems + check_passages(stored, lengths) + check_sentences(stored, lengths)

@@ -59,6 +59,12 @@ def rows_expr(rows: np.ndarray) -> str:
     return " or ".join(f"(row >= {a} and row <= {b})" for a, b in zip(starts.tolist(), ends.tolist()))
 
 
+def as_chunk(record: dict) -> Chunk:
+    """A passage row as the Chunk the stores share."""
+    return Chunk(record["chunk_id"], record["doc_id"], record["section"], record["start"], record["end"],
+                 record["text"], record["tokens"])
+
+
 class Recent:
     """A small thread-safe least-recently-used map: what several calls of one answer share."""
 
@@ -115,16 +121,19 @@ class VersionReader(StoredIndex):
     def call(self, method: str, collection: str, **kwargs):
         """A read; a collection a restarted Milvus Lite server released is loaded again and the read
         retried, and any other failure is one line (the token never in it)."""
+        def failed(exc: Exception) -> CareqaError:
+            return CareqaError(f"Milvus: cannot {method.replace('_', ' ')} {collection} ({self.reason(exc)})")
+
         try:
             return getattr(self.client, method)(collection, **kwargs)
         except Exception as exc:
             if not any(word in str(exc) for word in RELEASED):
-                raise CareqaError(f"Milvus: cannot {method.replace('_', ' ')} {collection} ({self.reason(exc)})") from None
+                raise failed(exc) from None
         try:
             self.client.load_collection(collection)
             return getattr(self.client, method)(collection, **kwargs)
         except Exception as exc:
-            raise CareqaError(f"Milvus: cannot {method.replace('_', ' ')} {collection} ({self.reason(exc)})") from None
+            raise failed(exc) from None
 
     # --- reading the documents collection -------------------------------------------------
     def blob(self, kind: str, document: int = -1) -> str:
@@ -192,14 +201,16 @@ class VersionReader(StoredIndex):
         16,384-row limit), else page by page."""
         if most is not None and most <= QUERY_MAX:
             return self.call("query", collection, filter=expr, output_fields=fields, limit=max(most, 1))
-        found = []
-        pages = self.call("query_iterator", collection, batch_size=ITERATOR_BATCH, filter=expr, output_fields=fields)
+        return [row for page in self.pages(collection, expr, fields) for row in page]
+
+    def pages(self, collection: str, expr: str, fields: list[str]):
+        """Every row matching a filter, a page at a time."""
+        found = self.call("query_iterator", collection, batch_size=ITERATOR_BATCH, filter=expr, output_fields=fields)
         try:
-            while page := pages.next():
-                found += page
+            while page := found.next():
+                yield page
         finally:
-            pages.close()
-        return found
+            found.close()
 
     def doc_frequency(self, term: str) -> int:
         found = self.vocabulary.get(term)
@@ -338,22 +349,18 @@ class MilvusIndex(VersionReader):
     def passages(self, rows: Sequence[int]) -> list[Chunk]:
         records = self.records(rows)
         self.read_sentences(records)
-        return [Chunk(r["chunk_id"], r["doc_id"], r["section"], r["start"], r["end"], r["text"], r["tokens"])
-                for r in records]
+        return [as_chunk(r) for r in records]
 
     def contents(self, doc_id: str) -> DocumentContents:
         number = self.numbers[doc_id]
         rows = np.arange(self.owned(number, P_FROM), self.owned(number, P_TO))
         records = self.all_rows(self.names.passages, f"document == {number}", PASSAGE_FIELDS, len(rows))
         records.sort(key=lambda r: r["row"])
-        chunks = [Chunk(r["chunk_id"], r["doc_id"], r["section"], r["start"], r["end"], r["text"], r["tokens"])
-                  for r in records]
         vectors = np.array([r["vector"] for r in records], dtype="float32").reshape(len(rows), -1)
         sentences = sentence_vectors = None
         if self.manifest.get("sentences"):
-            found = self.all_rows(self.names.sentences, f"document == {number}", ["start", "end", "vector"],
-                                  self.owned(number, S_TO) - self.owned(number, S_FROM))
-            found.sort(key=lambda r: r["start"])
-            sentences = np.array([[r["start"], r["end"]] for r in found], dtype="int64").reshape(-1, 2)
-            sentence_vectors = np.array([r["vector"] for r in found], dtype="float32").reshape(len(found), -1)
+            sentences, sentence_vectors = self.as_spans(self.all_rows(
+                self.names.sentences, f"document == {number}", ["start", "end", "vector"],
+                self.owned(number, S_TO) - self.owned(number, S_FROM)))
+        chunks = [as_chunk(r) for r in records]
         return DocumentContents(self.document(doc_id), chunks, vectors, sentences, sentence_vectors)
