@@ -101,6 +101,13 @@ def test_a_refused_connection_fails_at_once():
     assert time.monotonic() - started < 1.0
 
 
+def test_a_key_in_the_servers_address_never_shows_in_an_error():
+    port = free_port()
+    with pytest.raises(LLMError) as caught:
+        chat(endpoint(f"http://127.0.0.1:{port}/v1?api_key=SECRET"), MESSAGES)
+    assert f"http://127.0.0.1:{port}/v1" in str(caught.value) and "SECRET" not in str(caught.value)
+
+
 def test_settings_for_a_model_server(monkeypatch):
     monkeypatch.setenv("CAREQA_LLM_URL", "http://127.0.0.1:11434/v1")
     monkeypatch.setenv("CAREQA_LLM_MODEL", "llama3.2")

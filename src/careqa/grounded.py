@@ -147,7 +147,7 @@ def model_answer(endpoint: Endpoint, encode: Callable, question: str, analysis: 
     drawn from), streamed then checked; when careqa itself abstains the model is not asked: it
     would have nothing to stand on."""
     if extractive.abstained:
-        yield fallback(extractive, {"model": endpoint.model, "url": endpoint.url},
+        yield fallback(extractive, {"model": endpoint.model, "url": endpoint.address},
                        "The documents do not answer this, so the model was not asked.")
         return
     passages, missing = passages_for(found, analysis, extractive)
@@ -159,7 +159,7 @@ def written(endpoint: Endpoint, encode: Callable, question: str, analysis: Analy
     """The model's draft text as it streams (markers held back), then the checked Answer, or the
     extractive answer with the reason the model's was not used."""
     prompt = build(question, analysis, passages, budget, missing)
-    info = {"model": endpoint.model, "url": endpoint.url, "prompt_tokens": prompt.tokens,
+    info = {"model": endpoint.model, "url": endpoint.address, "prompt_tokens": prompt.tokens,
             "passages": [{"n": n, "chunk_id": p.chunk_id, "title": p.title, "section": p.section}
                          for n, p in enumerate(prompt.passages, 1)]}
     held, reply, started = HeldMarkers(), [], time.monotonic()

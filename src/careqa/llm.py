@@ -18,13 +18,20 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Iterator
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from .errors import CareqaError, SettingsError
 
 MAX_REPLY_CHARS = 40_000  # far beyond any answer max_tokens allows: past this the server is babbling
 MAX_ERROR_BODY = 2_000  # bytes of an error reply read for its message
 _DONE = object()
+
+
+def shown_address(url: str) -> str:
+    """A model server's address as messages and pages may show it: scheme, host, port and path
+    only (a query string could carry a key)."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
 
 
 class LLMError(CareqaError):
@@ -52,6 +59,10 @@ class Endpoint:
         return cls(settings.llm_url, settings.llm_model, settings.llm_timeout, settings.llm_max_tokens, key.strip())
 
     @property
+    def address(self) -> str:
+        return shown_address(self.url)
+
+    @property
     def completions(self) -> str:
         """The chat-completions address under the base URL (a full address is kept as it is)."""
         base = self.url.rstrip("/")
@@ -75,7 +86,7 @@ def chat_stream(endpoint: Endpoint, messages: list[dict]) -> Iterator[str]:
             try:
                 item = out.get(timeout=max(deadline - time.monotonic(), 0.0))
             except queue.Empty:
-                raise LLMError(f"the model server at {endpoint.url} did not finish within "
+                raise LLMError(f"the model server at {endpoint.address} did not finish within "
                                f"{endpoint.timeout:g} s") from None
             finished = item is _DONE or isinstance(item, LLMError)
             if item is _DONE:
@@ -126,7 +137,7 @@ def _pump(endpoint: Endpoint, body: bytes, out: queue.Queue, held: list, deadlin
                 return
             size += len(piece)
             if size > MAX_REPLY_CHARS:
-                raise LLMError(f"the model server at {endpoint.url} sent more than {MAX_REPLY_CHARS} characters")
+                raise LLMError(f"the model server at {endpoint.address} sent more than {MAX_REPLY_CHARS} characters")
             out.put(piece)
         out.put(_DONE)
         response.read(MAX_ERROR_BODY)  # the stream's closing bytes, so the connection closes cleanly
@@ -148,7 +159,7 @@ def _pieces(endpoint: Endpoint, response) -> Iterator[str]:
     while True:
         line = response.readline()
         if not line:
-            raise LLMError(f"the model server at {endpoint.url} closed the stream before it ended")
+            raise LLMError(f"the model server at {endpoint.address} closed the stream before it ended")
         text = line.decode("utf-8", "replace").strip()
         if not text.startswith("data:"):
             continue  # blank separators, comments, event names
@@ -166,9 +177,9 @@ def _json(endpoint: Endpoint, raw: bytes) -> dict:
     except (ValueError, UnicodeDecodeError):
         value = None
     if not isinstance(value, dict):
-        raise LLMError(f"the model server at {endpoint.url} sent something that is not a chat-completions reply")
+        raise LLMError(f"the model server at {endpoint.address} sent something that is not a chat-completions reply")
     if value.get("error"):
-        raise LLMError(f"the model server at {endpoint.url} reported an error: {_message(value)}")
+        raise LLMError(f"the model server at {endpoint.address} reported an error: {_message(value)}")
     return value
 
 
@@ -178,9 +189,9 @@ def _content(endpoint: Endpoint, value: dict, part: str) -> str:
         choice = value["choices"][0] if value["choices"] else {}
         text = (choice.get(part) or {}).get("content") or ""
     except (KeyError, TypeError, AttributeError, IndexError):
-        raise LLMError(f"the model server at {endpoint.url} sent a reply without choices") from None
+        raise LLMError(f"the model server at {endpoint.address} sent a reply without choices") from None
     if not isinstance(text, str):
-        raise LLMError(f"the model server at {endpoint.url} sent a reply whose content is not text")
+        raise LLMError(f"the model server at {endpoint.address} sent a reply whose content is not text")
     return text
 
 
@@ -197,12 +208,12 @@ def _status_line(endpoint: Endpoint, response) -> str:
     except (ValueError, UnicodeDecodeError, AttributeError):
         detail = " ".join(raw.decode("utf-8", "replace").split())[:200] or response.reason
     hint = " (check the API key)" if response.status in (401, 403) else ""
-    return f"the model server at {endpoint.url} answered HTTP {response.status}: {detail}{hint}"
+    return f"the model server at {endpoint.address} answered HTTP {response.status}: {detail}{hint}"
 
 
 def _failure(endpoint: Endpoint, exc: Exception) -> str:
     """One line for a network or protocol failure."""
-    where = f"the model server at {endpoint.url}"
+    where = f"the model server at {endpoint.address}"
     if isinstance(exc, ConnectionRefusedError):
         return f"cannot reach {where} (connection refused): is it running?"
     if isinstance(exc, socket.gaierror):

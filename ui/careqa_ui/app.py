@@ -16,7 +16,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from urllib.parse import urlsplit, urlunsplit
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -31,6 +30,7 @@ from starlette.middleware import Middleware  # noqa: E402
 
 from careqa.assistant import Assistant  # noqa: E402
 from careqa.config import Settings  # noqa: E402
+from careqa.llm import shown_address  # noqa: E402
 
 from . import api, corpus_view, layout, originals  # noqa: E402
 from .asking import AskEvents  # noqa: E402
@@ -85,10 +85,7 @@ def wire_corpus(tab: layout.CorpusTab, events: CorpusEvents, views: list) -> Non
 def model_shown(settings: Settings) -> tuple[str, str] | None:
     """The configured model's name and its server's address as the page may show them: scheme,
     host, port and path only (a query string could carry a key); None without a model server."""
-    if not settings.llm_url:
-        return None
-    parts = urlsplit(settings.llm_url)
-    return settings.llm_model, urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    return (settings.llm_model, shown_address(settings.llm_url)) if settings.llm_url else None
 
 
 def build_app(assistant: Assistant) -> gr.Blocks:
