@@ -61,11 +61,13 @@ class Upkeep:
 
         return remove_document(self.settings, path)
 
-    def folder_changes(self) -> tuple[list[str], list[str]]:
-        """Corpus files not indexed yet, and indexed files no longer in the folder."""
+    def folder_changes(self, indexed: list[str] | None = None) -> tuple[list[str], list[str]]:
+        """Corpus files not indexed yet, and indexed files no longer in the folder (`indexed`: the
+        indexed files' paths, when the caller has read the documents already)."""
         from .corpus import folder_changes
 
-        indexed = [d.path for d in self.documents()] if self.has_index() else []
+        if indexed is None:
+            indexed = [d.path for d in self.documents()] if self.has_index() else []
         return folder_changes(self.settings, indexed)
 
     def original_file(self, doc_id: str) -> Path:

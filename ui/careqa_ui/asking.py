@@ -137,7 +137,8 @@ class AskEvents:
     # --- filters ------------------------------------------------------------------------------
     def chips(self, docs: list[str] | None, section: str | None, k: float, use_llm: bool) -> str:
         off = bool(self.model) and not use_llm
-        return render.chips(docs or [], section or "", int(k), self.default_k, self.titles(), off)
+        titles = self.titles() if docs else {}  # read only when a document chip needs its title
+        return render.chips(docs or [], section or "", int(k), self.default_k, titles, off)
 
     def unfilter(self, docs: list[str] | None, section: str | None, k: float, use_llm: bool, evt: gr.EventData):
         """A chip's × clicked: that filter removed; outputs: docs, section, k, use_llm, chips."""

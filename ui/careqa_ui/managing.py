@@ -83,7 +83,7 @@ class CorpusEvents:
 
     def choices(self, docs: list[dict]) -> dict[str, list]:
         """What the pickers offer: files to remove, documents and sections to filter by."""
-        pending, gone = self.assistant.folder_changes()
+        pending, gone = self.assistant.folder_changes([d["path"] for d in docs])
         try:
             sections = self.assistant.sections()
         except CareqaError:
