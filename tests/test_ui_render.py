@@ -80,8 +80,9 @@ def test_answer_carries_its_markdown_for_copying_exactly():
 def test_scores_show_rank_and_a_bar_relative_to_the_best_passage():
     table = render.passages_table(shapes.list_answer(), 0)
     assert 'style="width:100%"' in table and 'style="width:50%"' in table
-    assert "1 is best" not in table and "confidence" in table
-    assert "score 0.9" not in Page(render.sources_panel(shapes.list_answer(), 0)).shown()
+    panel = render.sources_panel(shapes.list_answer(), 0)
+    assert "1 = best" not in table + panel and "confidence" in table  # the old rank legend, gone
+    assert "score 0.9" not in Page(panel).shown()
 
 
 def test_chips_show_each_active_filter_with_a_remove_button():
