@@ -16,12 +16,9 @@ from careqa.config import Settings
 from careqa_ui import browser
 from careqa_ui.app import start_local
 from conftest import BUNDLED_CORPUS
-from test_ui_browser import SIZES, Visit
+from test_ui_browser import SIZES, Visit, needs_chromium
 
-pytestmark = [pytest.mark.skipif(not (browser.CHROMIUM.exists() and browser.CHROMEDRIVER.exists()),
-                                 reason="needs Chromium and chromedriver at /usr/bin "
-                                        "(Debian packages chromium and chromium-driver)"),
-              pytest.mark.filterwarnings("ignore::DeprecationWarning:gradio.queueing")]
+pytestmark = [needs_chromium, pytest.mark.filterwarnings("ignore::DeprecationWarning:gradio.queueing")]
 
 EASTLAND = "Eastland pays each council a bonus of 900 pounds for every week of home care it arranges.\n"
 LARGER = ("commonwealth-fund-care-coordination.txt", "nuffield-trust-integrated-care-explained.txt",

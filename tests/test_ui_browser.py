@@ -19,10 +19,10 @@ from careqa_ui import browser
 from careqa_ui.app import start_local
 from conftest import BUNDLED_CORPUS
 
-pytestmark = [pytest.mark.skipif(not (browser.CHROMIUM.exists() and browser.CHROMEDRIVER.exists()),
-                                 reason="needs Chromium and chromedriver at /usr/bin "
-                                        "(Debian packages chromium and chromium-driver)"),
-              pytest.mark.filterwarnings("ignore::DeprecationWarning:gradio.queueing")]
+needs_chromium = pytest.mark.skipif(not (browser.CHROMIUM.exists() and browser.CHROMEDRIVER.exists()),
+                                    reason="needs Chromium and chromedriver at /usr/bin "
+                                           "(Debian packages chromium and chromium-driver)")
+pytestmark = [needs_chromium, pytest.mark.filterwarnings("ignore::DeprecationWarning:gradio.queueing")]
 
 SIZES = [(1280, 720), (390, 844)]
 NORWAY = "How does Norway incentivise discharge coordination?"

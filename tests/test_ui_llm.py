@@ -19,9 +19,6 @@ import test_ui_browser
 from chat_server import ChatServer, Reply, passages_of
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:gradio.queueing")
-needs_chromium = pytest.mark.skipif(not (browser.CHROMIUM.exists() and browser.CHROMEDRIVER.exists()),
-                                    reason="needs Chromium and chromedriver at /usr/bin "
-                                           "(Debian packages chromium and chromium-driver)")
 SIZES = [(1280, 720), (390, 844)]
 NORWAY = "How does Norway incentivise discharge coordination?"
 # The model's words, and the bundled document's own words for the same two facts.
@@ -181,7 +178,7 @@ def visit(request, served, tmp_path):
     v.close()
 
 
-@needs_chromium
+@test_ui_browser.needs_chromium
 def test_the_page_shows_the_draft_while_it_streams_then_the_checked_answer(visit, served):
     v, (server, _, _) = visit, served
     server.script = paraphrase(pause=0.08)  # about 4 s of drafting
@@ -205,7 +202,7 @@ def test_the_page_shows_the_draft_while_it_streams_then_the_checked_answer(visit
     v.step("source-opened")
 
 
-@needs_chromium
+@test_ui_browser.needs_chromium
 def test_the_fallback_reason_shows_above_careqas_own_answer(visit, served):
     v, (server, _, assistant) = visit, served
     server.script = out_of_range
@@ -218,7 +215,7 @@ def test_the_fallback_reason_shows_above_careqas_own_answer(visit, served):
     v.step("fallback")
 
 
-@needs_chromium
+@test_ui_browser.needs_chromium
 def test_settings_show_the_model_read_only_and_switch_it_off_and_on(served, tmp_path):
     server, url, _ = served
     server.script = paraphrase()
