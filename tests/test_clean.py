@@ -89,3 +89,25 @@ def test_a_caps_heading_introducing_others_in_a_sentence_becomes_their_parent():
                                                       "REGIONAL EXAMPLES > SOUTH"]
     short = "NORTH\n\nThe north pools budgets.\n\nSOUTH\n\nThe south does not.\n"
     assert section_paths(find_headings(short)) == ["NORTH", "SOUTH"]
+
+
+BROKEN = (
+    "The partnerships are intended to join together the full range of health and social care services in \n"
+    "\n"
+    "                                            \n"
+    "7\n"
+    "each area including GPs, community providers, hospital specialists and the voluntary sector in it. \n"
+    "\n"
+    "Members will lead on workforce, management and organisational development and planning; and  \n"
+    "\n"
+    "an issue that budgets remained outside the control of the local primary care organisations. \n"
+)
+
+
+def test_a_sentence_cut_by_a_page_or_footnote_break_is_joined_and_list_items_are_not():
+    text = clean_text(BROKEN).text
+    assert "health and social care services in each area including GPs" in text
+    assert "planning; and  \n" in text  # "; and" ends a list item: the next item stays on its own line
+    from careqa.sentences import sentence_spans
+    first = sentence_spans(text)[0]
+    assert text[first[0]:first[1]].endswith("voluntary sector in it.")

@@ -148,6 +148,7 @@ def _edits(raw: str) -> list[tuple[int, int, str]]:
         cut_end = starts[i + 1] + (len(nxt) - len(nxt.lstrip()))
         joiner = "" if body.endswith("-") and nxt.lstrip()[:1].isalpha() else " "
         edits.append((cut_start, cut_end, joiner))
+    edits += _broken_sentences(lines, starts, dropped, width)
     for m in _FOOTNOTE_MARK.finditer(raw):
         edits.append((m.start(), m.end(), ""))
     edits += _control_edits(raw)
@@ -158,6 +159,31 @@ def _edits(raw: str) -> list[tuple[int, int, str]]:
             continue
         merged.append(e)
     return merged
+
+
+BREAK_REACH = 6  # lines looked across (blank, a footnote number, a URL) for a sentence's continuation
+
+
+def _broken_sentences(lines: list[str], starts: list[int], dropped: set[int], width: int) -> list[tuple[int, int, str]]:
+    """Joins a sentence a page or footnote break cut in two: a full-width line ending mid-clause
+    ("... services in") whose next kept line, past blank lines, footnote numbers and URLs, opens
+    in lower case ("each area including ..."). Prose never starts a paragraph in lower case; a
+    line ending in ";", "; and" or "; or" is a list item, left alone."""
+    edits = []
+    for i, line in enumerate(lines):
+        body = line.rstrip()
+        if i in dropped or len(body) < max(40, 0.6 * width) or body.endswith(_TERMINAL) \
+                or re.search(r";\s*(?:and|or)$", body):
+            continue
+        j = i + 1
+        while j < min(len(lines), i + 1 + BREAK_REACH) and (j in dropped or not lines[j].strip()):
+            j += 1
+        if j == i + 1 or j >= len(lines) or j in dropped or not lines[j].strip():
+            continue  # adjacent lines are joined above; nothing kept follows within reach
+        nxt = lines[j].lstrip()
+        if nxt[:1].islower() and not _BULLET.match(lines[j]) and not _URL_LINE.match(lines[j]):
+            edits.append((starts[i] + len(body), starts[j] + len(lines[j]) - len(nxt), " "))
+    return edits
 
 
 def clean_text(raw: str) -> Cleaned:

@@ -18,7 +18,7 @@ from .question import Analysis, Entity
 from .records import Passage
 from .speaks import mentions
 
-POOL = 30  # passages re-ranked per question: the right one is in the top 30 for all but a few
+POOL = 50  # passages re-ranked per question: a paraphrase's passage can rank 30th-50th on words and fused scores
 SENTENCE_WEIGHT = 0.6  # weight of the best sentence's similarity against the fused passage score
 PER_ENTITY = 3  # passages kept per compared entity: enough for a short paragraph each
 LIST_EXTRA = 4  # list questions draw items from a few more passages than k
