@@ -237,3 +237,65 @@ def test_a_figure_in_an_it_sentence_counts_with_the_name_its_antecedent_gives(ca
     answer = cases.ask("How many Calder Vale care hubs did the Healthy Homes Plan set up?")
     verbatim(cases, answer)
     assert not answer.abstained and "It set up four Calder Vale care hubs." in answer.text
+
+
+def test_a_sentence_cut_off_early_is_never_quoted_but_one_cut_off_late_is():
+    """"X believes that" says nothing; a long sentence that lost its last words at a page's end
+    has already said what it says."""
+    from careqa.evidence import flags
+
+    assert "fragment" in flags("Darzi and Howitt (2012) believe that", False, "")
+    late = ("The partnerships are intended to join together the full range of health and social care services "
+            "in each area including GPs, community providers and representatives from")
+    assert "fragment" not in flags(late, False, "")
+
+
+LISTS = {
+    "framework.md": "# A framework for joined-up care\n\nThere are six strategies that together help deliver joined-up care:\n\n"
+                    "- Engaging stakeholders and agreeing the way forward together.\n"
+                    "- Training staff in shared care planning across services.\n"
+                    "- Developing new roles for care coordinators.\n"
+                    "- Securing long-term funding for integration.\n"
+                    "- Using shared electronic records.\n"
+                    "- Balancing flexibility and formal structures.\n",
+    "background.md": "# Background\n\nAn ageing population will raise spending on care. In addition Varga and Holm (2011) identified "
+                     "a number of challenges to care systems across Europe. These are: loss of informal carers; the "
+                     "multi-system nature of chronic illness; hospital-centred services and rural isolation.\n",
+    "summary.md": "# Summary\n\nMany European countries face the same challenges when they join up care. These include:\n\n"
+                  "- shortages of home care staff\n- rising prices of medicines\n- poor sharing of data between teams\n",
+    **{f"note{i}.md": f"# Note {i}\n\nCouncil {topic} budgets were agreed for the year ahead after a long debate.\n"
+       for i, topic in enumerate(["housing", "transport", "library", "parks", "school", "leisure", "roads", "waste",
+                                  "planning", "museum", "sports", "events", "lighting", "markets"])},
+}  # the notes make names rare, as in a real corpus
+
+
+@pytest.fixture(scope="module")
+def lists(tmp_path_factory):
+    """An Assistant over the three list-shaped documents above, indexed with the real model."""
+    from careqa.assistant import Assistant
+    from careqa.config import Settings
+
+    root = tmp_path_factory.mktemp("lists")
+    (root / "corpus").mkdir()
+    for name, text in LISTS.items():
+        (root / "corpus" / name).write_text(text, encoding="utf-8")
+    assistant = Assistant(Settings(corpus_dir=root / "corpus", index_root=root / "index"))
+    assistant.build()
+    return assistant
+
+
+def test_which_of_a_listed_set_answers_with_the_items_that_match(lists):
+    answer = lists.ask("Which of the six strategies concern staff training and new roles?")
+    verbatim(lists, answer)
+    items = [s.text for b in answer.blocks for s in b.sentences]
+    assert any("Training staff" in i for i in items) and any("new roles" in i for i in items)
+    assert not any("funding" in i or "records" in i for i in items)
+    assert answer.text.startswith("The document lists six strategies, among them these:")
+
+
+def test_a_list_comes_from_the_passage_naming_who_the_question_names(lists):
+    """The authors' own enumeration, not a bulleted list of the same noun elsewhere, even when
+    the question also names something no passage spells as it does ("European")."""
+    answer = lists.ask("What challenges facing European care systems did Varga and Holm identify?")
+    verbatim(lists, answer)
+    assert "rural isolation" in answer.text and "shortages of home care staff" not in answer.text

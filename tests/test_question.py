@@ -51,9 +51,17 @@ class FakeIndex:
     ("Do municipalities pay for delayed discharges?", "yes-no"),
     ("What is a care trust?", "definition"),
     ("What does RHST stand for?", "definition"),
+    ("Which of the twelve strategies concern training?", "list"),  # a pick from a list
+    ("What does the brief say about how much research has looked at outcomes?", "other"),  # an extent
+    ("How far did the authors think integration had got?", "how-why"),
+    ("What did the review achieve?", "finding"),
 ])
 def test_question_kinds(question, kind):
     assert question_kind(question) == kind
+
+
+def test_what_something_was_meant_to_achieve_is_its_aim_not_a_finding():
+    assert question_kind("What was the review meant to achieve, and who led it?") != "finding"
 
 
 def test_adjectives_and_demonyms_resolve_to_their_country():
@@ -66,6 +74,16 @@ def test_adjectives_and_demonyms_resolve_to_their_country():
     assert (germany.name, germany.type, germany.said) == ("Germany", "place", "German")
     assert "Germany" in germany.aliases and "German" in germany.aliases
     assert "german" not in analysis.focus and "sick" in " ".join(analysis.focus)
+    for said, name in [("Israelis", "Israel"), ("Germans", "Germany"), ("New Zealanders", "New Zealand")]:
+        assert [p.name for _, _, p in find_places(f"Why do {said} get seamless care?")] == [name], said
+
+
+def test_an_age_is_a_figure_and_a_pick_from_a_list_has_its_criterion():
+    analysis = analyse("What age range would the Headstart programme cover?", FakeIndex())
+    assert (analysis.kind, analysis.measure) == ("number", "count")
+    pick = analyse("Which of the twelve strategies concern workforce training?", FakeIndex())
+    assert pick.kind == "list" and set(pick.criterion) == {"concern", "workforc", "train"}
+    assert analyse("What strategies concern workforce training?", FakeIndex()).criterion == ()
 
 
 def test_lower_case_words_and_codes_the_documents_define_are_not_places():
@@ -104,6 +122,8 @@ def test_document_references_come_from_metadata():
     assert find_references("What does the policy brief recommend?", docs).documents == ("zeta-brief",)
     assert find_references("What did the published report conclude?", docs).documents == ()
     assert find_references("What does Omega say about budgets?", docs).documents == ("omega-review",)
+    both = find_references("What is pooled, according to the Omega Trust and the Zeta brief?", docs)
+    assert set(both.documents) == {"omega-review", "zeta-brief"} and both.text == "Omega Trust; Zeta brief"
     analysis = analyse("What does the Zeta brief say about pooled budgets?", FakeIndex())
     assert analysis.documents == ("zeta-brief",) and "zeta" not in analysis.focus and analysis.entities == ()
 

@@ -46,6 +46,7 @@ def places() -> tuple[Place, ...]:
         if not name:
             continue
         demonyms = [d.strip() for d in (c.demonym() or "").split(",") if d.strip()]
+        demonyms += [d + "s" for d in demonyms if not re.search(r"(?:s|sh|ch|ese|x|z)$", d)]  # "Israelis", "Germans"
         alts = [a for a in c.alt_spellings() or [] if _letters(a)]
         codes = tuple(a for a in alts if a.isupper() and len(a) <= 3)
         forms = [name] + demonyms + [re.sub(r"^The ", "", a) for a in alts if a not in codes and a.isascii()]

@@ -133,10 +133,14 @@ def compose(stored, analysis: Analysis, q: np.ndarray, grounded: list[Sentence],
         return per_document(stored, analysis, q, found.by_document, numbering), ""
     if analysis.kind == "list":
         sources = list({s.passage.chunk_id: s.passage for s in grounded}.values())
-        naming = [p for p in sources if all(mentions(p, e) for e in analysis.entities)]
+        named = {p.chunk_id: sum(mentions(p, e) for e in analysis.entities) for p in sources}
+        most = max(named.values(), default=0)  # the passages naming most of what the question names
+        naming = [p for p in sources if most and named[p.chunk_id] == most]
         run = best_run(stored, naming or sources, analysis, q, weights_for(stored, analysis.focus))
         if run is not None:
-            return list_blocks(run, section_passages(run.passage), analysis, numbering), run.stated
+            blocks = list_blocks(run, section_passages(run.passage), analysis, numbering)
+            picked = analysis.criterion and sum(len(b.sentences) for b in blocks) < len(run.items)
+            return blocks, f"{run.stated}, among them these" if run.stated and picked else run.stated
         stated, items = enumerated([s for s in grounded if s.quotable], set(analysis.focus))
         if items:
             sentences = sentences_of(items, analysis, numbering)
@@ -170,7 +174,7 @@ def list_blocks(run, passages: list[Passage], analysis: Analysis, numbering: Num
     quota = max(MIN_PER_TABLE, MAX_ITEMS // len(runs))
     blocks = []
     for r in runs:
-        items = list_sentences(r, focus, numbering)
+        items = list_sentences(r, focus, numbering, analysis.criterion)
         if items:
             more = len(items) - quota
             note = f"({more} more in the source.)" if more > 0 else ""

@@ -30,6 +30,7 @@ CARRY = 0.85  # a sentence right after a relevant one on the same line often car
 CARRY_ANAPHOR = 0.95  # ... all the more when it opens by pointing back ("They", "This")
 SUBJECT_WORDS = 4  # how many opening words say what a sentence is about
 MIN_TERMS = 3  # fewer content words than this is a fragment, not a sentence
+WHOLE_ENOUGH = 15  # words: a sentence cut off this late (a page's end) has still said what it says
 PARAGRAPH_REACH = 3000  # characters looked back for a sentence's paragraph start; longer paragraphs are rare
 MENTION_BONUS = 0.1  # a passage naming every entity the question names, over one that only may be about it
 DEFINES_BONUS = 0.3  # "long form (SHORT)": the sentence that says what an abbreviation stands for
@@ -152,7 +153,7 @@ def flags(text: str, whole_line: bool, title: str) -> frozenset[str]:
     if _REFERENCE.search(plain):
         out.add("reference")
     last = plain.rsplit(None, 1)[-1].lower() if plain else ""
-    if last in stopwords() and not plain.endswith((".", "!", "?", ":", ";")):
+    if last in stopwords() and not plain.endswith((".", "!", "?", ":", ";")) and len(plain.split()) < WHOLE_ENOUGH:
         out.add("fragment")  # "Darzi and Howitt (2012) believe that": cut off mid-sentence by the extraction
     if INSTRUCTION.search(plain):
         out.add("instruction")  # text addressed to a model, planted in a document: data, never an answer

@@ -169,12 +169,13 @@ def column_asked(run: Run, focus: set[str]) -> int | None:
     return named[0] if len(named) == 1 else None
 
 
-def items_of(run: Run, focus: set[str]) -> list[tuple[int, int]]:
-    """The run's items, only the asked column's when the question names one."""
+def items_of(run: Run, focus: set[str], pick: tuple[str, ...] = ()) -> list[tuple[int, int]]:
+    """The run's items, only the asked column's when the question names one, and only those
+    holding a `pick` term when some do ("which of the strategies concern training?")."""
     column = column_asked(run, focus) if run.columns else None
-    if column is None:
-        return run.items[:MAX_ITEMS]
-    return [span for span, c in zip(run.items, run.column_of) if c == column][:MAX_ITEMS]
+    items = run.items if column is None else [span for span, c in zip(run.items, run.column_of) if c == column]
+    picked = [(a, b) for a, b in items if pick and any(shares_stem(t, set(terms(_span(run.passage, a, b)))) for t in pick)]
+    return (picked or items)[:MAX_ITEMS]
 
 
 LIST_NOUN_BONUS = 0.3  # the run's intro or section names what the question asks a list of
@@ -227,13 +228,13 @@ def siblings(best: Run, passages: list[Passage], focus: set[str]) -> list[Run]:
     return [found[k] for k in sorted(found)] or [best]
 
 
-def list_sentences(run: Run, focus: set[str], number):
-    """The run's items (the asked column's, for a table) as answer sentences of its passage."""
+def list_sentences(run: Run, focus: set[str], number, pick: tuple[str, ...] = ()):
+    """The run's items (the asked column's, for a table; the picked ones) as answer sentences of its passage."""
     from .records import AnswerSentence
 
     p = run.passage
     return [AnswerSentence(_span(p, a, b), number(p), p.doc_id, a, b)
-            for a, b in items_of(run, focus)]
+            for a, b in items_of(run, focus, pick)]
 
 
 def stated_count(text: str) -> tuple[str, int]:

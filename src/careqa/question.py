@@ -43,6 +43,7 @@ _MONEY = re.compile(r"\b(?:cost|costs|budget|budgets|funding|fund|spend|spending
 _FRAME = {"tell", "describe", "explain", "list", "name", "give", "say", "says", "said", "mean", "meant",
           "stand", "compare", "compared", "comparison", "versus", "vs", "difference", "differences", "differ",
           "please", "much", "many", "kind", "type", "sort", "whose", "according", "roughly", "approximately"}
+_COUNT_WORDS = r"\d+|a|dozen|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelv\w*|\w+teen|\w+ty"
 _CALENDAR = {w.lower() for w in (*calendar.month_name, *calendar.day_name) if w}
 
 
@@ -81,6 +82,15 @@ class Analysis:
         return [e for e in self.entities if e.type == "place"]
 
     @property
+    def criterion(self) -> tuple[str, ...]:
+        """For "which of the (twelve) strategies concern training?", the focus terms that pick
+        items out of a list ("train"); () when the question asks for a whole list."""
+        if self.kind != "list" or not re.match(r"\s*(?:which|what) of\b", self.question, re.I):
+            return ()
+        asked = set(terms(self.asked))
+        return tuple(t for t in self.focus if t not in asked and not re.fullmatch(_COUNT_WORDS, t))
+
+    @property
     def wants_results(self) -> bool:
         """Whether the answer must report a result: a finding question, or one asking for results,
         outcomes or effects ("how do the results in X compare with Y?")."""
@@ -94,7 +104,10 @@ def question_kind(q: str) -> str:
     if re.search(r"\b(?:compare|comparison|versus|vs\.?|contrast|differ|differs|difference|differences|"
                  r"compared (?:with|to)|unlike)\b", s):
         return "comparison"
-    if re.search(r"\bhow (?:much|many|long|often|old|large|big|far)\b", s) or re.match(
+    extent = re.search(r"\bhow much (?!(?:of|per|more|less|" + _AUX + r")\b)([a-z]+)", s)
+    if extent and not _MONEY.match(extent.group(1)):
+        s = s.replace(extent.group(0), "to what extent")  # "how much research has ...": an extent, not a figure
+    if re.search(r"\bhow (?:much|many|long|often|old|large|big)\b", s) or re.match(
             r"(?:what (?:percentage|proportion|share|fraction|number|amount|sum|budget|cost|year|date|age)|when\b|"
             r"what (?:is|was|are|were) the (?:\w+ )?(?:budget|cost|number|amount|size|share|percentage|proportion|"
             r"total|price|fee|rate|figure)s?\b|what (?:is|was|are|were) the (?:maximum|minimum|average|typical) \w+|"
@@ -106,12 +119,14 @@ def question_kind(q: str) -> str:
             or re.match(r"who\b", s):
         if not re.match(r"who (?:is|are|was|were)\b", s) or re.search(r"\b(?:responsible|behind|in charge)\b", s):
             return "which-entity"
-    if (_RESULT_SUBJECT.search(s) and _FINDING.search(s)) or re.match(
+    aim = re.search(r"\b(?:meant|aim(?:ed|s)?|intended|designed|supposed|planned|expected|hoped|set up|trying) to\b", s)
+    if (_RESULT_SUBJECT.search(s) and _FINDING.search(s) and not aim) or re.match(
             r"what (?:were|are|was|have been|has been) the (?:\w+ )?(?:results?|outcomes?|effects?|impacts?|findings?)"
             r"|what (?:results?|outcomes?|effects?|impacts?|difference)\b"
             r"|what (?:did|do|does|has|have) .*\b(?:find|found|conclude|show|reveal)\b", s):
         return "finding"
-    if re.match(lead + r"(?:what|which) (?:are |were |have |do )?(?:the |some |its |their )?(?:[\w-]+ ){0,3}?"
+    if re.match(lead + r"(?:what|which) (?:of )?(?:are |were |have |do )?(?:the |some |its |their |these |those )?"
+                r"(?:[\w'’-]+ ){0,3}?"
                 + _LIST_NOUNS.pattern, s) or re.match(r"(?:list|name) ", s):
         return "list"
     if re.match(_AUX + r"\b", s):
@@ -139,6 +154,8 @@ def measure_asked(q: str) -> str:
         return "year"
     if re.search(r"\bhow (?:long|often)\b", s):
         return "duration"
+    if re.search(r"\bhow old\b|\bage (?:range|group|band|limit)s?\b|\bwhat ages?\b", s):
+        return "count"  # an age or age range: any number ("0-5 year olds")
     if re.search(r"\bhow many\b|\bwhat number\b", s):
         return "count"
     if re.search(r"\bhow much\b|\bwhat (?:amount|sum|budget|cost)\b", s) and not re.search(r"\bby how much\b", s):

@@ -100,33 +100,44 @@ def _candidates(question: str, known: Container[str]) -> list[tuple[int, int]]:
 
 def find_references(question: str, documents: dict[str, dict], table: ReferenceTable | None = None) -> References:
     """The documents the question names, the spans naming them, and those words (`table`: the
-    documents' ReferenceTable, when the caller keeps one)."""
+    documents' ReferenceTable, when the caller keeps one). A span naming no document as a whole
+    may name one on either side of an "and" ("the Omega Trust and the Zeta brief")."""
     table = table or ReferenceTable(documents)
-    stop = stopwords()
     found: dict[str, None] = {}
-    used: list[tuple[int, int]] = []
+    used: dict[tuple[int, int], None] = {}
     for a, b in _candidates(question, table.holders):
-        phrase = [_norm(w) for w in _TOKEN.findall(question[a:b])]
-        named = [w for w in phrase if w not in stop and w not in DOC_NOUNS]
-        proper = any(w[:1].isupper() or w.isdigit() for w in _TOKEN.findall(question[a:b]) if a > 0 or w != question.split()[0])
-        if not proper and not any(w in DOC_NOUNS for w in phrase):
-            continue  # "what did the evaluation find": a common noun, not a document's name
-        if named:
-            if any(w not in table.holders for w in named):
-                continue  # a word no metadata holds: the phrase names something else
-            said = " ".join(phrase)
-            distinctive = [w for w in named if table.count(w) <= table.limit]
-            # only documents holding a distinctive word, or every named word, can score
-            scoring = sorted(set(table.holding(distinctive) + table.holding_all(named)), key=table.order.__getitem__)
-            hits = {d: sum(w in table.words[d] for w in distinctive) + (said in table.texts[d]) for d in scoring}
-            best = max(hits.values(), default=0)
-            chosen = [d for d, n in hits.items() if n == best and n > 0 and all(w in table.words[d] for w in named)]
-        else:
-            before = question[:a].rstrip().lower()
-            nouns = [w for w in phrase if w in DOC_NOUNS]
-            chosen = table.holding(nouns) if before.endswith(("the", "this")) else []
-            chosen = chosen if len(chosen) <= table.limit else []
-        if chosen:
-            used.append((a, b))
-            found.update(dict.fromkeys(chosen))
-    return References(tuple(found), tuple(used), "; ".join(question[a:b] for a, b in used))
+        parts = [(a, b)]
+        if not _named(question, a, b, table):
+            cuts = [m.span() for m in re.finditer(r"\s+and\s+(?:the\s+)?", question[a:b])]
+            edges = [a] + [a + x for c in cuts for x in c] + [b]
+            parts = list(zip(edges[::2], edges[1::2]))
+        for x, y in parts:
+            chosen = _named(question, x, y, table)
+            if chosen:
+                used[(x, y)] = None
+                found.update(dict.fromkeys(chosen))
+    return References(tuple(found), tuple(sorted(used)), "; ".join(question[a:b] for a, b in sorted(used)))
+
+
+def _named(question: str, a: int, b: int, table: ReferenceTable) -> list[str]:
+    """The documents question[a:b] names: those whose metadata hold its distinctive words."""
+    stop = stopwords()
+    phrase = [_norm(w) for w in _TOKEN.findall(question[a:b])]
+    named = [w for w in phrase if w not in stop and w not in DOC_NOUNS]
+    proper = any(w[:1].isupper() or w.isdigit() for w in _TOKEN.findall(question[a:b]) if a > 0 or w != question.split()[0])
+    if not proper and not any(w in DOC_NOUNS for w in phrase):
+        return []  # "what did the evaluation find": a common noun, not a document's name
+    if named:
+        if any(w not in table.holders for w in named):
+            return []  # a word no metadata holds: the phrase names something else
+        said = " ".join(phrase)
+        distinctive = [w for w in named if table.count(w) <= table.limit]
+        # only documents holding a distinctive word, or every named word, can score
+        scoring = sorted(set(table.holding(distinctive) + table.holding_all(named)), key=table.order.__getitem__)
+        hits = {d: sum(w in table.words[d] for w in distinctive) + (said in table.texts[d]) for d in scoring}
+        best = max(hits.values(), default=0)
+        return [d for d, n in hits.items() if n == best and n > 0 and all(w in table.words[d] for w in named)]
+    before = question[:a].rstrip().lower()
+    nouns = [w for w in phrase if w in DOC_NOUNS]
+    chosen = table.holding(nouns) if before.endswith(("the", "this")) else []
+    return chosen if len(chosen) <= table.limit else []
