@@ -263,6 +263,11 @@ LISTS = {
                      "multi-system nature of chronic illness; hospital-centred services and rural isolation.\n",
     "summary.md": "# Summary\n\nMany European countries face the same challenges when they join up care. These include:\n\n"
                   "- shortages of home care staff\n- rising prices of medicines\n- poor sharing of data between teams\n",
+    "programme.txt": "The Brin Frailty Programme\n\nThe Brin Frailty Programme was established in April 2019. It is funded by "
+                     "the regional government. The programme aims to: \n\n Ensure that people see the right person at the "
+                     "right time \n\n Reduce the length of a hospital stay \n\n Reduce the need for complex care packages "
+                     "\n\n Avert crises by providing care when needed \n\nLonger term support will be provided by care "
+                     "coordinators who take referrals.\n",
     **{f"note{i}.md": f"# Note {i}\n\nCouncil {topic} budgets were agreed for the year ahead after a long debate.\n"
        for i, topic in enumerate(["housing", "transport", "library", "parks", "school", "leisure", "roads", "waste",
                                   "planning", "museum", "sports", "events", "lighting", "markets"])},
@@ -299,3 +304,16 @@ def test_a_list_comes_from_the_passage_naming_who_the_question_names(lists):
     answer = lists.ask("What challenges facing European care systems did Varga and Holm identify?")
     verbatim(lists, answer)
     assert "rural isolation" in answer.text and "shortages of home care staff" not in answer.text
+
+
+def test_a_sentence_introducing_unmarked_list_lines_brings_them_right_after_it(lists):
+    """"The programme aims to:" followed by short lines with no bullet: the lines look like
+    headings and are never quoted alone, so the answer quotes the intro and its list under it."""
+    answer = lists.ask("What does the Brin Frailty Programme aim to do about hospital stays and care packages?")
+    verbatim(lists, answer)
+    styles = [b.style for b in answer.blocks]
+    assert "list" in styles
+    intro = answer.blocks[styles.index("list") - 1].sentences[-1]
+    items = [s.text for s in answer.blocks[styles.index("list")].sentences]
+    assert intro.text == "The programme aims to:"
+    assert "Reduce the length of a hospital stay" in items and "Reduce the need for complex care packages" in items

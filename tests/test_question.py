@@ -55,6 +55,8 @@ class FakeIndex:
     ("What does the brief say about how much research has looked at outcomes?", "other"),  # an extent
     ("How far did the authors think integration had got?", "how-why"),
     ("What did the review achieve?", "finding"),
+    ("Under people and relationships, which barriers are listed?", "list"),  # the main clause decides
+    ("According to the Zeta brief, which country fines municipalities?", "which-entity"),
 ])
 def test_question_kinds(question, kind):
     assert question_kind(question) == kind

@@ -148,7 +148,7 @@ def compose(stored, analysis: Analysis, q: np.ndarray, grounded: list[Sentence],
     block = paragraph(grounded, analysis, numbering)
     if block is None:
         return [], ""
-    return [block, *introduced_lists(block, grounded, analysis, numbering)], ""
+    return introduced_lists(block, grounded, analysis, numbering), ""
 
 
 def per_document(stored, analysis: Analysis, q: np.ndarray, by_document: dict[str, list[Passage]],
@@ -184,18 +184,22 @@ def list_blocks(run, passages: list[Passage], analysis: Analysis, numbering: Num
 
 def introduced_lists(block: Block, pool: list[Sentence], analysis: Analysis, numbering: Numbering) -> list[Block]:
     """A quoted sentence ending in a colon ("... used to refer to:") says its list comes next:
-    the list's items follow it, or the sentence would promise what the answer never gives."""
+    the list's items follow it, right after it, or the sentence would promise what the answer
+    never gives. The paragraph is split around each such list."""
     passages = {(s.passage.doc_id, s.start): s.passage for s in pool}
-    out = []
+    out, current = [], []
     for sentence in block.sentences:
+        current.append(sentence)
         if not sentence.text.rstrip().endswith(":"):
             continue
         p = passages.get((sentence.doc_id, sentence.start))
         run = next((r for r in runs_in(p) if r.items and 0 <= r.items[0][0] - sentence.end <= LIST_GAP), None) \
             if p is not None else None
         if run is not None:
-            out.append(Block(list_sentences(run, set(analysis.focus), numbering), style="list"))
-    return out
+            out += [replace(block, sentences=current),
+                    Block(list_sentences(run, set(analysis.focus), numbering), style="list")]
+            current = []
+    return out + [replace(block, sentences=current)] if current else out
 
 
 def combine(whole: Answer, parts: list[Answer]) -> Answer:

@@ -210,7 +210,7 @@ def candidates(stored, analysis: Analysis, q: np.ndarray, passages: list[Passage
             after = window[b - head:min(p.end, b + 2) - head]
             gap = window[previous.end - head:a - head] if previous is not None else "\n"
             words = set(terms(text))
-            if (p.doc_id, a) in seen or len(words) < MIN_TERMS:
+            if (p.doc_id, a) in seen or len(words) < MIN_TERMS and not text.endswith(":"):
                 previous = None
                 continue
             seen.add((p.doc_id, a))
@@ -235,7 +235,20 @@ def candidates(stored, analysis: Analysis, q: np.ndarray, passages: list[Passage
                          (p.doc_id, reach + blank + 1 if blank >= 0 else reach), coverage(words, weights), result)
             out.append(s)
             previous, previous_raw = s, raw
+    lift_list_intros(out)
     return out
+
+
+def lift_list_intros(sentences: list[Sentence]) -> None:
+    """A sentence ending in a colon ("The programme aims to:") scores as well as the best of the
+    short lines after it: those lines are its list's items, never quoted alone (they look like
+    headings), and an answer quoting the intro brings them along."""
+    intro = None
+    for s in sentences:
+        if intro is not None and s.passage is intro.passage and s.flags == {"heading"}:
+            intro.score = max(intro.score, s.score)
+            continue
+        intro = s if s.quotable and s.text.rstrip().endswith(":") else None
 
 
 def needs_antecedent(s: Sentence) -> bool:

@@ -100,6 +100,9 @@ class Analysis:
 def question_kind(q: str) -> str:
     """The kind of answer a question wants, from its wording (first match wins, most specific first)."""
     s = q.strip().lower()
+    # "Under people and relationships, which barriers ...": the kind is the main clause's
+    s = re.sub(r"^(?:in|under|for|according to|within|across|among|at|from|on|besides|apart from|beyond|after|"
+               r"before|during|since|outside)\b[^,?]{1,80},\s*(?=(?:what|which|who|how|why|when|where)\b)", "", s)
     lead = r"(?:(?:in|at|for|by|from|under|to|with|of) )?"
     if re.search(r"\b(?:compare|comparison|versus|vs\.?|contrast|differ|differs|difference|differences|"
                  r"compared (?:with|to)|unlike)\b", s):
