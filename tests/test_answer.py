@@ -268,6 +268,11 @@ LISTS = {
                      "right time \n\n Reduce the length of a hospital stay \n\n Reduce the need for complex care packages "
                      "\n\n Avert crises by providing care when needed \n\nLonger term support will be provided by care "
                      "coordinators who take referrals.\n",
+    "plan.txt": "Recent reforms\n\nThe government plan for care, Fair Care Plan (DoH, 2022), contains provisions for joint budgets. "
+                "This will be shaped by three principles:\n\n- Outcomes focussed - one set of outcomes for each area.\n"
+                "- Empowering local leaders - freedom to align incentives.\n- Wider reforms - inspection of commissioning."
+                "\n\nReferences\n\nDoH. (2022). Fair Care Plan: Our Plan for Care. Department of Health Policy Paper. "
+                "Retrieved from: Accessed on 28/03/2022\n",
     **{f"note{i}.md": f"# Note {i}\n\nCouncil {topic} budgets were agreed for the year ahead after a long debate.\n"
        for i, topic in enumerate(["housing", "transport", "library", "parks", "school", "leisure", "roads", "waste",
                                   "planning", "museum", "sports", "events", "lighting", "markets"])},
@@ -317,3 +322,11 @@ def test_a_sentence_introducing_unmarked_list_lines_brings_them_right_after_it(l
     items = [s.text for s in answer.blocks[styles.index("list")].sentences]
     assert intro.text == "The programme aims to:"
     assert "Reduce the length of a hospital stay" in items and "Reduce the need for complex care packages" in items
+
+
+def test_no_sentence_of_a_bibliography_line_is_quoted(lists):
+    """"DoH. (2022). Fair Care Plan: Our Plan for Care. ... Retrieved from: ..." is a reference
+    entry: its title sentence names the plan but says nothing about it."""
+    answer = lists.ask("What do the documents say about the Fair Care Plan?")
+    verbatim(lists, answer)
+    assert "contains provisions for joint budgets" in answer.text and "Our Plan for Care" not in answer.text

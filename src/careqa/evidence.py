@@ -50,6 +50,9 @@ _SELF = re.compile(r"^(?!(?:although|while|whereas|though|even though|if)\b)(?:[
 _REFERENCE = re.compile(r"^(?:[A-Z][\w'\u2019-]+,\s(?:[A-Z]\.\s?)+,?\s*(?:&\s*)?)+|"
                         r"^(?:[A-Z][\w'\u2019-]+,?\s(?:[A-Z]\.?\s?){1,3},?\s*)+\(\d{4}[a-z]?\)|^[A-Z][^.()]{0,80}\(\d{4}[a-z]?"
                         r"(?:,[^)]*)?\)\.\s|Retrieved from|Accessed (?:on|\d)|Available at:|\bdoi:|https?://|^\(.*\)\W*$")
+# a bibliography line: "DHSC. (2022). A Title. A Publisher. Retrieved from: ...": every sentence of it is a reference
+_REFERENCE_LINE = re.compile(r"^[^\n]{0,80}?\(\d{4}[a-z]?\)[^\n]*?(?:Retrieved from|Accessed (?:on|\d)|Available (?:at|from)|"
+                             r"\bdoi:|https?://)")
 _YEAR = r"\b(?:1[89]|20)\d{2}\b"
 _NUMBER_WORDS = (r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
                  r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
@@ -229,7 +232,10 @@ def candidates(stored, analysis: Analysis, q: np.ndarray, passages: list[Passage
             reach = max(0, a - PARAGRAPH_REACH)  # the paragraph may begin before the passage does
             before_text = window[reach - head:a - head]
             blank = max(before_text.rfind("\n\n"), before_text.rfind("\n \n"))
-            marks = flags(text, whole_line, p.title) - ({"reference"} if cited_allowed else set())
+            line = window[window.rfind("\n", 0, a - head) + 1:]
+            in_reference = bool(_REFERENCE_LINE.match(line[:line.find("\n") if "\n" in line else len(line)]))
+            marks = (flags(text, whole_line, p.title) | ({"reference"} if in_reference else set())) \
+                - ({"reference"} if cited_allowed else set())
             s = Sentence(p, a, b, text, vec, dense, cover, max(raw, inherited), frozenset(words | section),
                          previous if carry else None, marks, figure,
                          (p.doc_id, reach + blank + 1 if blank >= 0 else reach), coverage(words, weights), result)
