@@ -56,6 +56,7 @@ class FakeIndex:
     ("How far did the authors think integration had got?", "how-why"),
     ("What did the review achieve?", "finding"),
     ("Under people and relationships, which barriers are listed?", "list"),  # the main clause decides
+    ("Which government policies make joint working harder?", "list"),  # "government" qualifies the asked noun
     ("According to the Zeta brief, which country fines municipalities?", "which-entity"),
 ])
 def test_question_kinds(question, kind):

@@ -37,7 +37,7 @@ _LIST_NOUNS = re.compile(
     r"types|levels|forms|lessons|challenges|benefits|priorities|aims|areas|ways|approaches|themes|categories|"
     r"models|tools|actions|recommendations|objectives|goals|functions|services|initiatives|programmes|programs|"
     r"reforms|mechanisms|characteristics|criteria|dimensions|drivers|obstacles|problems|issues|roles|"
-    r"responsibilities|examples|key messages|messages|conditions|groups|topics|things|reasons)\b", re.I)
+    r"responsibilities|examples|key messages|messages|conditions|groups|topics|things|reasons|policies)\b", re.I)
 _MONEY = re.compile(r"\b(?:cost|costs|budget|budgets|funding|fund|spend|spending|spent|pay|paid|price|fee|fees|"
                     r"money|amount|invest\w*|financ\w*|worth|allowance|fine|grant|grants)\b", re.I)
 _FRAME = {"tell", "describe", "explain", "list", "name", "give", "say", "says", "said", "mean", "meant",
@@ -118,7 +118,8 @@ def question_kind(q: str) -> str:
             r"rise|fall|drop|growth|saving|savings|change) (?:in|of)\b)", s):
         return "number"
     # "which (Swedish) council ...", not "what does Aldermoor council pay": the noun comes before any verb
-    if re.match(lead + r"(?:which|what) (?:(?!" + _AUXILIARY + r")\w+ ){0,2}?" + _ENTITY_NOUNS + r"\b", s) \
+    if re.match(lead + r"(?:which|what) (?:(?!" + _AUXILIARY + r")\w+ ){0,2}?" + _ENTITY_NOUNS + r"\b(?! "
+                + _LIST_NOUNS.pattern + ")", s) \
             or re.match(r"who\b", s):
         if not re.match(r"who (?:is|are|was|were)\b", s) or re.search(r"\b(?:responsible|behind|in charge)\b", s):
             return "which-entity"
