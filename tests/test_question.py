@@ -104,6 +104,19 @@ def test_abbreviations_harvested_from_the_text_are_entities_with_their_long_form
     assert entity.name == "Rapid Home Support Teams" and "RHST" in entity.aliases
     named = analyse("How are Rapid Home Support Teams staffed?", index)
     assert "RHST" in next(e for e in named.entities if e.type == "name").aliases
+    lower = analyse("How many rapid home support teams are there?", index)  # a long form in lower case too
+    assert {"RHST", "RHSTs"} <= set(lower.entities[0].aliases) and "rapid" not in lower.focus
+
+
+def test_each_side_of_a_comparison_of_figures_keeps_its_own_words():
+    from careqa.question import side_focus
+
+    analysis = analyse("How does the number of health boards in Sweden compare with the pooled budgets of Norway?",
+                       FakeIndex())
+    assert (analysis.kind, analysis.measure, analysis.compared) == ("comparison", "count", ("Sweden", "Norway"))
+    sweden, norway = side_focus(analysis, "Sweden"), side_focus(analysis, "Norway")
+    assert "board" in sweden and "pool" not in " ".join(sweden)
+    assert "board" not in norway and "pool" in " ".join(norway)
 
 
 def test_names_join_across_of_and_for_but_not_and():

@@ -17,7 +17,7 @@ from .compose import (BODY_NOUNS, PER_ENTITY_SENTENCES, PLACE_NOUNS, comparison,
 from .evidence import Sentence, candidates, weights_for
 from .gather import Gathered, gather, mentioned
 from .lists import MAX_ITEMS, best_run, enumerated, list_sentences, runs_in, siblings
-from .question import Analysis
+from .question import Analysis, side_focus
 from .records import Answer, Block, Citation, Passage
 from .speaks import grounds, mentions, text_mentions
 
@@ -126,7 +126,8 @@ def compose(stored, analysis: Analysis, q: np.ndarray, grounded: list[Sentence],
         per = {}
         for name in analysis.compared:
             entity = next(e for e in analysis.entities if e.name == name)
-            pool = candidates(stored, analysis, q, found.by_entity.get(name, []))
+            side = replace(analysis, focus=side_focus(analysis, name))
+            pool = candidates(stored, side, q, found.by_entity.get(name, []))
             per[entity] = [s for s in pool if text_mentions(s.text, entity) or text_mentions(s.passage.section, entity)]
         return comparison(per, analysis, numbering, lambda e: bool(found.by_entity.get(e.name))), ""
     if found.by_document:

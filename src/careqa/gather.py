@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .question import Analysis, Entity
+from .question import Analysis, Entity, side_focus
 from .records import Passage
 from .speaks import mentions
 
@@ -78,7 +78,7 @@ def gather(searcher, question: str, q: np.ndarray, analysis: Analysis, k: int,
 def entity_passages(searcher, entity: Entity, analysis: Analysis, q: np.ndarray,
                     docs: list[str] | None, section: str | None) -> list[Passage]:
     """The passages that speak of one entity, best for the question's topic first."""
-    text = " ".join([*entity.aliases, *analysis.focus])
+    text = " ".join([*entity.aliases, *side_focus(analysis, entity.name)])
     found = searcher.search(q, text, POOL, docs, section)
     speaking = [p for p in found if mentions(p, entity)]
     return rerank(searcher.stored, speaking, q)[:PER_ENTITY]

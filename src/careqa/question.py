@@ -160,7 +160,7 @@ def measure_asked(q: str) -> str:
         return "duration"
     if re.search(r"\bhow old\b|\bage (?:range|group|band|limit)s?\b|\bwhat ages?\b", s):
         return "count"  # an age or age range: any number ("0-5 year olds")
-    if re.search(r"\bhow many\b|\bwhat number\b", s):
+    if re.search(r"\bhow many\b|\bwhat number\b|\bnumber of\b", s):
         return "count"
     if re.search(r"\bhow much\b|\bwhat (?:amount|sum|budget|cost)\b", s) and not re.search(r"\bby how much\b", s):
         return "money" if _MONEY.search(s) else "amount"
@@ -196,7 +196,10 @@ def analyse(question: str, index) -> Analysis:
         frame |= set(terms(_asked_noun(question, kind)))
     focus = [t for t in dict.fromkeys(terms(_without(masked, covered)))
              if t not in entity_words and t not in frame]
-    measure = measure_asked(question) if kind == "number" else ""
+    # a comparison of figures ("the number of X compared with Y") prefers sentences holding one
+    figures = kind == "comparison" and re.search(r"\b(?:number of|how (?:many|much)|costs?|spend\w*|budgets?|"
+                                                 r"percentage|proportion|share of)\b", question, re.I)
+    measure = measure_asked(question) if kind == "number" or figures else ""
     compared = _compared(question, kind, entities)
     if kind == "comparison" and len(compared) < 2:
         kind = "other"
@@ -248,6 +251,18 @@ def _sides(question: str, entities: list[Entity]) -> tuple[str, ...]:
     return tuple(dict.fromkeys((left[0].name, right[0].name)))
 
 
+def side_focus(analysis: Analysis, name: str) -> tuple[str, ...]:
+    """The focus terms of one side of "X compared with Y": the question's, less those only the
+    other side holds ("the number of ACOs in the US compared with care groups in the Netherlands");
+    the whole question's focus when it has no such sides."""
+    m = _COMPARATOR.search(analysis.question)
+    if not m or len(analysis.compared) != 2 or name not in analysis.compared:
+        return analysis.focus
+    left, right = set(terms(analysis.question[:m.start()])), set(terms(analysis.question[m.end():]))
+    own, other = (left, right) if name == analysis.compared[0] else (right, left)
+    return tuple(t for t in analysis.focus if t in own or t not in other)  # the other side's words go
+
+
 def _asked_noun(question: str, kind: str) -> str:
     """For which-entity and list questions, the noun naming what is asked for ("country")."""
     s = question.lower()
@@ -286,6 +301,12 @@ class IndexTables:
     references: ReferenceTable
     defined: frozenset[str]
     shorts: dict[str, str]
+    long_forms: re.Pattern | None = None  # any long form the documents define, in lower or title case
+
+
+def _long_form_pattern(shorts: dict[str, str]) -> re.Pattern | None:
+    forms = sorted((f for f in shorts if len(f.split()) > 1), key=len, reverse=True)
+    return re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(f) for f in forms) + r")s?(?![\w-])", re.I) if forms else None
 
 
 def tables(index) -> IndexTables:
@@ -293,8 +314,9 @@ def tables(index) -> IndexTables:
         found = _TABLES.get(index)
         if found is None:
             abbreviations = index.abbreviations
-            found = _TABLES[index] = IndexTables(ReferenceTable(index.documents), frozenset(abbreviations),
-                                                 {v.lower(): k for k, v in abbreviations.items()})
+            shorts = {v.lower(): k for k, v in abbreviations.items()}
+            found = _TABLES[index] = IndexTables(ReferenceTable(index.documents), frozenset(abbreviations), shorts,
+                                                 _long_form_pattern(shorts))
         return found
 
 
@@ -313,6 +335,12 @@ def find_entities(question: str, index) -> tuple[list[Entity], list[tuple[int, i
         if not any(m.start() < y and x < m.end() for x, y in spans):
             spans.append((m.start(), m.end()))
             found.append((m.start(), Entity(m.group(), (m.group(),), "name", m.group())))
+    long_forms = tables(index).long_forms
+    for m in long_forms.finditer(question) if long_forms else ():
+        # "accountable care organizations": a long form the documents define is its abbreviation too
+        if not any(m.start() < y and x < m.end() for x, y in spans):
+            spans.append((m.start(), m.end()))
+            found.append((m.start(), _named(m.group(), index)))
     common = COMMON_NAME_SHARE * max(index.num_chunks, 1)
     for a, b in _names(_without(question, spans, "#")):
         said = question[a:b].strip()
@@ -337,7 +365,7 @@ def _named(said: str, index) -> Entity:
     shorts = tables(index).shorts
     short = shorts.get(said.lower()) or shorts.get(said.lower().rstrip("s"))
     variant = spelling_variant(said, index)
-    return Entity(said, (said,) + ((short,) if short else ()) + ((variant,) if variant else ()), "name", said)
+    return Entity(said, (said,) + ((short, f"{short}s") if short else ()) + ((variant,) if variant else ()), "name", said)
 
 
 MIN_VARIANT_LENGTH = 5  # shorter words have too many one-letter neighbours to guess a misspelling ...
