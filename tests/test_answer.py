@@ -273,6 +273,11 @@ LISTS = {
                 "- Empowering local leaders - freedom to align incentives.\n- Wider reforms - inspection of commissioning."
                 "\n\nReferences\n\nDoH. (2022). Fair Care Plan: Our Plan for Care. Department of Health Policy Paper. "
                 "Retrieved from: Accessed on 28/03/2022\n",
+    "regions.md": "# Discharge reforms\n\n## Norway\n\nMunicipalities pay a fine for each day a patient waits in hospital. "
+                  "The Norwegian reform aims to: \n\n Cut delayed discharges from hospital \n\n Share records between "
+                  "hospitals and municipalities \n\n Fund home care teams in every municipality \n\n## Denmark\n\n"
+                  "Danish regions run the hospitals and municipalities run home care. Danish municipalities co-finance "
+                  "each hospital stay.\n",
     **{f"note{i}.md": f"# Note {i}\n\nCouncil {topic} budgets were agreed for the year ahead after a long debate.\n"
        for i, topic in enumerate(["housing", "transport", "library", "parks", "school", "leisure", "roads", "waste",
                                   "planning", "museum", "sports", "events", "lighting", "markets"])},
@@ -330,3 +335,11 @@ def test_no_sentence_of_a_bibliography_line_is_quoted(lists):
     answer = lists.ask("What do the documents say about the Fair Care Plan?")
     verbatim(lists, answer)
     assert "contains provisions for joint budgets" in answer.text and "Our Plan for Care" not in answer.text
+
+
+def test_in_a_comparison_a_quoted_list_intro_brings_its_list_under_its_side(lists):
+    answer = lists.ask("How do the aims of the Norwegian discharge reform compare with Denmark?")
+    verbatim(lists, answer)
+    shape = [(b.heading, b.style) for b in answer.blocks]
+    assert shape[:2] == [("Norway", "paragraph"), ("", "list")] and ("Denmark", "paragraph") in shape
+    assert "Cut delayed discharges from hospital" in [s.text for s in answer.blocks[1].sentences]

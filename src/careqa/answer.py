@@ -129,7 +129,9 @@ def compose(stored, analysis: Analysis, q: np.ndarray, grounded: list[Sentence],
             side = replace(analysis, focus=side_focus(analysis, name))
             pool = candidates(stored, side, q, found.by_entity.get(name, []))
             per[entity] = [s for s in pool if text_mentions(s.text, entity) or text_mentions(s.passage.section, entity)]
-        return comparison(per, analysis, numbering, lambda e: bool(found.by_entity.get(e.name))), ""
+        blocks = comparison(per, analysis, numbering, lambda e: bool(found.by_entity.get(e.name)))
+        pool = [s for sentences in per.values() for s in sentences]
+        return [part for b in blocks for part in introduced_lists(b, pool, analysis, numbering)], ""
     if found.by_document:
         return per_document(stored, analysis, q, found.by_document, numbering), ""
     if analysis.kind == "list":
@@ -197,10 +199,11 @@ def introduced_lists(block: Block, pool: list[Sentence], analysis: Analysis, num
         run = next((r for r in runs_in(p) if r.items and 0 <= r.items[0][0] - sentence.end <= LIST_GAP), None) \
             if p is not None else None
         if run is not None:
-            out += [replace(block, sentences=current),
+            out += [replace(block, sentences=current, heading=block.heading if not out else ""),
                     Block(list_sentences(run, set(analysis.focus), numbering), style="list")]
             current = []
-    return out + [replace(block, sentences=current)] if current else out
+    rest = replace(block, sentences=current, heading=block.heading if not out else "")
+    return out + [rest] if current or not out else out
 
 
 def combine(whole: Answer, parts: list[Answer]) -> Answer:

@@ -247,11 +247,13 @@ def candidates(stored, analysis: Analysis, q: np.ndarray, passages: list[Passage
 
 def lift_list_intros(sentences: list[Sentence]) -> None:
     """A sentence ending in a colon ("The programme aims to:") scores as well as the best of the
-    short lines after it: those lines are its list's items, never quoted alone (they look like
-    headings), and an answer quoting the intro brings them along."""
+    lines after it: those lines are its list's items (short lines that look like headings, or
+    clauses ending in ";"), and an answer quoting the intro brings them along."""
     intro = None
     for s in sentences:
-        if intro is not None and s.passage is intro.passage and s.flags == {"heading"}:
+        item = s.flags == {"heading"} or s.previous is None and (
+            s.text[:1].islower() or re.search(r"(?:;|;\s*(?:and|or))$", s.text.rstrip()))  # a line of a list
+        if intro is not None and s.passage is intro.passage and item:
             intro.score = max(intro.score, s.score)
             continue
         intro = s if s.quotable and s.text.rstrip().endswith(":") else None
