@@ -278,6 +278,9 @@ LISTS = {
                   "hospitals and municipalities \n\n Fund home care teams in every municipality \n\n## Denmark\n\n"
                   "Danish regions run the hospitals and municipalities run home care. Danish municipalities co-finance "
                   "each hospital stay.\n",
+    "joined.txt": "What is joined-up care?\n\nIn broad terms, joined-up care links the services a person needs into one "
+                  "plan.\n\nThis is hard to deliver, because services are split across many bodies with their own "
+                  "budgets and rules.\n",
     **{f"note{i}.md": f"# Note {i}\n\nCouncil {topic} budgets were agreed for the year ahead after a long debate.\n"
        for i, topic in enumerate(["housing", "transport", "library", "parks", "school", "leisure", "roads", "waste",
                                   "planning", "museum", "sports", "events", "lighting", "markets"])},
@@ -343,3 +346,11 @@ def test_in_a_comparison_a_quoted_list_intro_brings_its_list_under_its_side(list
     shape = [(b.heading, b.style) for b in answer.blocks]
     assert shape[:2] == [("Norway", "paragraph"), ("", "list")] and ("Denmark", "paragraph") in shape
     assert "Cut delayed discharges from hospital" in [s.text for s in answer.blocks[1].sentences]
+
+
+def test_a_this_sentence_opening_a_paragraph_comes_with_the_last_sentence_before_it(lists):
+    answer = lists.ask("Why is joined-up care so hard to deliver?")
+    verbatim(lists, answer)
+    quoted = [s.text for b in answer.blocks for s in b.sentences]
+    assert any(t.startswith("This is hard to deliver") for t in quoted)
+    assert any(t.startswith("In broad terms, joined-up care links") for t in quoted)

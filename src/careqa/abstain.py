@@ -86,8 +86,9 @@ def about_document(analysis: Analysis) -> bool:
 def supported(quotable: list[Sentence], analysis: Analysis, mark: str, itself: bool = False) -> bool:
     """A sentence with the mark ("figure", "result") that is relevant and on the question's topic."""
     def topical(s: Sentence) -> bool:  # "This found that ..." is on the topic its antecedent names
-        if needs_antecedent(s) and s.previous is not None:
-            return on_topic(s, analysis, s.previous.text) or on_topic(s.previous, analysis)
+        antecedent = s.previous or s.before
+        if needs_antecedent(s) and antecedent is not None:
+            return on_topic(s, analysis, antecedent.text) or on_topic(antecedent, analysis)
         return on_topic(s, analysis)
 
     return any(getattr(s, mark) and (itself or s.relevance >= MIN_FIGURE_RELEVANCE and topical(s)) for s in quotable)

@@ -76,8 +76,9 @@ def with_result(chosen: list[Sentence], pool: list[Sentence], limit: int) -> lis
 
 
 def _antecedent(s: Sentence) -> Sentence | None:
-    """The quotable sentence before an anaphoric one, on the same line of the same passage."""
-    prev = s.previous
+    """The quotable sentence before an anaphoric one in the same passage: on its line, or the
+    last of the paragraph before when it opens a paragraph ("This is easier said than done")."""
+    prev = s.previous or s.before
     return prev if prev is not None and prev.quotable else None
 
 

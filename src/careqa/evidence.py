@@ -101,6 +101,7 @@ class Sentence:
     paragraph: tuple[str, int] = ("", 0)  # (document, offset where its paragraph starts)
     own: float = 0.0  # share of the focus terms in the sentence itself (not its section)
     result: bool = False  # reports a finding ("found", "reduced", "little evidence")
+    before: "Sentence | None" = None  # the sentence before it in its passage, across a line or paragraph break
 
     @property
     def quotable(self) -> bool:
@@ -238,7 +239,8 @@ def candidates(stored, analysis: Analysis, q: np.ndarray, passages: list[Passage
                 - ({"reference"} if cited_allowed else set())
             s = Sentence(p, a, b, text, vec, dense, cover, max(raw, inherited), frozenset(words | section),
                          previous if carry else None, marks, figure,
-                         (p.doc_id, reach + blank + 1 if blank >= 0 else reach), coverage(words, weights), result)
+                         (p.doc_id, reach + blank + 1 if blank >= 0 else reach), coverage(words, weights), result,
+                         out[-1] if out and out[-1].passage is p else None)
             out.append(s)
             previous, previous_raw = s, raw
     lift_list_intros(out)
