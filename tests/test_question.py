@@ -200,6 +200,16 @@ def test_a_compound_question_splits_into_its_questions():
     assert split_compound("How do Sweden and Denmark pay?") == ["How do Sweden and Denmark pay?"]
 
 
+def test_a_later_part_naming_someone_but_no_place_is_asked_where_the_first_part_put_it():
+    from careqa.followup import in_context
+
+    first = "What was Norway's review meant to achieve?"
+    assert in_context("How far did Hennan think integration had got?", first, FakeIndex()) == \
+        "How far did Hennan think integration had got in Norway?"
+    assert in_context("How common is full integration?", first, FakeIndex()) == "How common is full integration?"
+    assert in_context("What did Hennan find in Denmark?", first, FakeIndex()) == "What did Hennan find in Denmark?"
+
+
 def test_provinces_are_places_within_their_country_unless_part_of_a_longer_name():
     from careqa.aliases import find_subplaces
 

@@ -14,7 +14,7 @@ from .answer import combine, find, respond
 from .config import Settings
 from .embed import get_query_embedder
 from .errors import CareqaError
-from .followup import rewrite
+from .followup import in_context, rewrite
 from .grounded import model_answer
 from .llm import Endpoint
 from .question import analyse, split_compound
@@ -110,7 +110,7 @@ class Assistant(Upkeep):
         result = respond(searcher, asked, q, analysis, k, docs, section, found)
         parts = split_compound(asked)
         if len(parts) > 1:
-            asked_parts = [rewrite(p, parts[:1], searcher.stored) if i else p for i, p in enumerate(parts)]
+            asked_parts = [in_context(p, parts[0], searcher.stored) if i else p for i, p in enumerate(parts)]
             answers = [respond(searcher, p, encode([p])[0], analyse(p, searcher.stored), k, docs, section)
                        for p in asked_parts]
             result = combine(result, answers)

@@ -63,3 +63,16 @@ def rewrite(question: str, history: list[str] | None, index) -> str:
         return f"{subject}'s" if word in ("its", "their", "theirs") else subject
 
     return _POINTER.sub(fill, question, count=1)
+
+
+def in_context(part: str, first: str, index) -> str:
+    """A later part of a compound question ("..., and how far did Hennan think integration had
+    got?") read with the first part: its pointers filled in, and when it names someone or
+    something but no place, the places the first part names ("... in Northern Ireland?"). A part
+    naming nothing ("how common is it elsewhere?") stays as general as it was asked."""
+    rewritten = rewrite(part, [first], index)
+    own = analyse(rewritten, index).entities
+    if not own or any(e.type == "place" for e in own):
+        return rewritten
+    places = [e.name for e in analyse(first, index).places]
+    return f"{rewritten.rstrip(' ?')} in {' and '.join(places)}?" if places else rewritten
