@@ -181,6 +181,8 @@ def test_follow_ups_are_rewritten_with_what_they_point_back_to():
     assert rewrite("How is the Westshire Care Fund funded?", ["What is a care trust?"], index) == \
         "How is the Westshire Care Fund funded?"
     assert rewrite("How is it funded?", [], index) == "How is it funded?"
+    assert rewrite("Who takes part in the leading ones?", ["What does the Zeta brief say about Norway's care hubs?"],
+                   index) == "Who takes part in the leading ones of Norway's care hubs?"
 
 
 def test_codes_are_names_the_evidence_must_hold():

@@ -14,13 +14,15 @@ _DEFINITE = re.compile(r"\bthe (evaluation|study|review|pilot|programme|program|
 _ABOUT = re.compile(r"^\s*(?:and|but|so)?\s*(?:what|how)\s+about\s+(.+?)\s*\??\s*$|^\s*and\s+(?:in\s+|for\s+)?(.+?)\s*\?\s*$",
                     re.I)
 _DEFINITION = re.compile(r"^\s*(?:what|who)\s+(?:is|are|was|were)\s+(.+?)\s*\??\s*$", re.I)
+_SAY_ABOUT = re.compile(r"^.*\b(?:say|says|said|tell us|report|write|note)\s+(?:about|on|of)\s+(.+?)\s*\??\s*$", re.I)
+_ONES = re.compile(r"\bones\b", re.I)  # "the leading ones": the things the earlier question was about
 _NAME = re.compile(r"(?:[A-Z][\w\u2019'&-]*\s+)*(?:[A-Z][\w\u2019'&-]*)(?:\s+\d+)?")
 
 
 def subject_of(question: str, index) -> str:
     """What an earlier question was about: the thing a definition question asks about, else
     the longest name it holds, else its first place."""
-    m = _DEFINITION.match(question)
+    m = _DEFINITION.match(question) or _SAY_ABOUT.match(question)
     if m and len(m.group(1).split()) <= 10:
         return m.group(1)
     analysis = analyse(question, index)
@@ -53,6 +55,8 @@ def rewrite(question: str, history: list[str] | None, index) -> str:
     subject = subject_of(previous, index)
     if not subject:
         return question
+    if _ONES.search(question) and not _POINTER.search(question):
+        return _ONES.sub(f"ones of {subject}", question, count=1)
     if not _POINTER.search(question):
         # "What did the evaluation find?" after a question on a programme: the evaluation of it
         definite = _DEFINITE.search(question)
