@@ -218,3 +218,14 @@ def test_provinces_are_places_within_their_country_unless_part_of_a_longer_name(
     assert [(p.name, p.within) for _, _, p in find_subplaces("In Ontario and Quebec, one ministry")] == \
         [("Ontario", "Canada"), ("Quebec", "Canada")]
     assert find_subplaces("Studies in Vittorio Veneto found fewer admissions") == []
+
+
+def test_the_project_question_sets_are_valid_against_the_bundled_corpus():
+    """Every quote verbatim in its document, every fact near its quote, kinds and counts as stated."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    check = Path(__file__).resolve().parent.parent / "benchmarks" / "questions" / "check.py"
+    done = subprocess.run([sys.executable, str(check)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
