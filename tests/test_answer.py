@@ -239,6 +239,16 @@ def test_a_figure_in_an_it_sentence_counts_with_the_name_its_antecedent_gives(ca
     assert not answer.abstained and "It set up four Calder Vale care hubs." in answer.text
 
 
+def test_this_report_needs_no_antecedent_but_this_programme_does():
+    """"This report ..." names the cited document itself; "This programme ..." points back."""
+    from types import SimpleNamespace
+
+    from careqa.evidence import needs_antecedent
+
+    assert not needs_antecedent(SimpleNamespace(text="This report is supported by the Omega Network."))
+    assert needs_antecedent(SimpleNamespace(text="This programme is supported by the Omega Network."))
+
+
 def test_a_sentence_cut_off_early_is_never_quoted_but_one_cut_off_late_is():
     """"X believes that" says nothing; a long sentence that lost its last words at a page's end
     has already said what it says."""
@@ -338,6 +348,8 @@ def test_no_sentence_of_a_bibliography_line_is_quoted(lists):
     answer = lists.ask("What do the documents say about the Fair Care Plan?")
     verbatim(lists, answer)
     assert "contains provisions for joint budgets" in answer.text and "Our Plan for Care" not in answer.text
+    title = lists.ask("What is the title of the 2022 policy paper by DoH on the Fair Care Plan?")
+    assert "Fair Care Plan: Our Plan for Care." in title.text  # asked for, a reference is the answer
 
 
 def test_in_a_comparison_a_quoted_list_intro_brings_its_list_under_its_side(lists):

@@ -58,6 +58,8 @@ class FakeIndex:
     ("Under people and relationships, which barriers are listed?", "list"),  # the main clause decides
     ("Which government policies make joint working harder?", "list"),  # "government" qualifies the asked noun
     ("According to the Zeta brief, which country fines municipalities?", "which-entity"),
+    ("How much was known about the white paper's contents?", "other"),  # an extent, not a figure
+    ("How much was spent on the pilot?", "number"),
 ])
 def test_question_kinds(question, kind):
     assert question_kind(question) == kind
@@ -77,8 +79,16 @@ def test_adjectives_and_demonyms_resolve_to_their_country():
     assert (germany.name, germany.type, germany.said) == ("Germany", "place", "German")
     assert "Germany" in germany.aliases and "German" in germany.aliases
     assert "german" not in analysis.focus and "sick" in " ".join(analysis.focus)
-    for said, name in [("Israelis", "Israel"), ("Germans", "Germany"), ("New Zealanders", "New Zealand")]:
+    for said, name in [("Israelis", "Israel"), ("Germans", "Germany"), ("New Zealanders", "New Zealand"),
+                       ("America", "United States")]:
         assert [p.name for _, _, p in find_places(f"Why do {said} get seamless care?")] == [name], said
+    assert find_places("How is care joined up in Latin America?") == []  # data/places.toml: not after "Latin"
+
+
+def test_the_asked_noun_and_names_come_from_the_main_clause_and_the_name_itself():
+    analysis = analyse("Apart from the Zeta-funded project, which network supports the brief?", FakeIndex())
+    assert (analysis.kind, analysis.asked) == ("which-entity", "network")
+    assert [e.said for e in analysis.entities] == ["Zeta"]  # "Zeta-funded" names Zeta
 
 
 def test_an_age_is_a_figure_and_a_pick_from_a_list_has_its_criterion():
@@ -106,6 +116,9 @@ def test_abbreviations_harvested_from_the_text_are_entities_with_their_long_form
     assert "RHST" in next(e for e in named.entities if e.type == "name").aliases
     lower = analyse("How many rapid home support teams are there?", index)  # a long form in lower case too
     assert {"RHST", "RHSTs"} <= set(lower.entities[0].aliases) and "rapid" not in lower.focus
+    spelled = FakeIndex("Accountable care organizations (ACOs) share savings. Plans. Boards. Funds. Teams.")
+    british = analyse("What do accountable care organisations share?", spelled)  # either spelling
+    assert "ACO" in british.entities[0].aliases
 
 
 def test_each_side_of_a_comparison_of_figures_keeps_its_own_words():

@@ -53,8 +53,9 @@ def places() -> tuple[Place, ...]:
         out[name] = Place(name, tuple(dict.fromkeys(forms)), codes)
     extra = tomllib.loads(_EXTRA_PLACES.read_text(encoding="utf-8"))
     for name, entry in extra.items():
-        forms = (name, *entry.get("forms", []))
-        out[name] = Place(name, forms, tuple(entry.get("codes", [])))
+        known = out.get(name)
+        forms = tuple(dict.fromkeys((*(known.forms if known else (name,)), *entry.get("forms", []))))
+        out[name] = Place(name, forms, tuple(dict.fromkeys((*(known.codes if known else ()), *entry.get("codes", [])))))
     return tuple(out.values())
 
 
@@ -69,6 +70,14 @@ def _place_pattern() -> tuple[re.Pattern, dict[str, Place]]:
     forms = sorted(by_form, key=len, reverse=True)
     pattern = re.compile(r"(?<![\w-])(" + "|".join(re.escape(f) for f in forms) + r")(?![\w-])", re.I)
     return pattern, by_form
+
+
+@lru_cache(maxsize=1)
+def _not_after() -> dict[str, frozenset[str]]:
+    """Words that, straight before a place's added form, make it part of another name ("Latin America")."""
+    extra = tomllib.loads(_EXTRA_PLACES.read_text(encoding="utf-8"))
+    return {f.lower(): frozenset(e.get("not_after", [])) for e in extra.values() for f in e.get("forms", [])
+            if e.get("not_after")}
 
 
 @lru_cache(maxsize=8192)
@@ -86,7 +95,9 @@ def find_places(text: str, defined: frozenset[str] = frozenset()) -> list[tuple[
                 continue
             found.append((m.start(), m.end(), by_form[word]))
         elif word.lower() in by_form and (lowercase_text or word[0].isupper()):
-            found.append((m.start(), m.end(), by_form[word.lower()]))
+            before = text[:m.start()].split()[-1:] or [""]
+            if before[0] not in _not_after().get(word.lower(), ()):
+                found.append((m.start(), m.end(), by_form[word.lower()]))
     return found
 
 

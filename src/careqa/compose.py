@@ -25,6 +25,8 @@ NOVELTY = 0.3  # bonus for a runner-up holding question terms the answer lacks s
 SAME_PARAGRAPH = 0.15  # a runner-up from a chosen sentence's paragraph continues its thought
 MIN_RUNNER_UP = 0.35  # a runner-up must itself relate to the question (cosine + W_COVER x coverage),
 # unless it continues a chosen sentence on the same line: it carries that sentence's specifics
+MIN_CARRIED = 0.25  # ... but it must still relate a little: "In Sweden, condition-specific care pathways ..." after a
+# pooled-budgets sentence does not (a list intro ending in ":" is exempt: its items carry it)
 DUPLICATE = 0.9  # sentence vectors this similar say the same thing twice
 PLACE_NOUNS = re.compile(r"countr|nation|state|province|region|cit|municipal|count|territor")
 BODY_NOUNS = re.compile(r"bod|organi[sz]ation|agenc|board|council|authorit|department|ministr|institution|trust|"
@@ -48,7 +50,7 @@ def select(pool: list[Sentence], focus: set[str], limit: int = MAX_SENTENCES,
         paragraphs = {c.paragraph for c in chosen}
         bonus = {id(s): SAME_PARAGRAPH if s.paragraph in paragraphs else 0.0 for s in rest}
         rest = [s for s in rest if s.score + bonus[id(s)] >= floor
-                and (s.relevance >= MIN_RUNNER_UP or s.previous in chosen)
+                and (s.relevance >= MIN_RUNNER_UP or s.previous in chosen and (s.relevance >= MIN_CARRIED or s.text.endswith(":")))
                 and not any(float(s.vector @ c.vector) > DUPLICATE for c in chosen)]
         if not rest:
             break

@@ -184,6 +184,7 @@ def has_figure(text: str, analysis: Analysis) -> bool:
 
 
 _AUTHORSHIP = re.compile(r"\b(?:who (?:wrote|writes|authored|edited|compiled|published)|authors?|editors?|"
+                         r"(?:title|name) of the .*\b(?:piece|article|paper|report|publication|blog)|"
                          r"how (?:should|do I|to) cite|citation)\b", re.I)
 
 
@@ -261,6 +262,10 @@ def lift_list_intros(sentences: list[Sentence]) -> None:
         intro = s if s.quotable and s.text.rstrip().endswith(":") else None
 
 
+_ITSELF = re.compile(r"(?:This|These) (?:report|briefing|brief|paper|document|explainer|review|publication|article|"
+                     r"page|website)s?\b")  # the cited document itself: its citation names it
+
+
 def needs_antecedent(s: Sentence) -> bool:
     """True when the sentence opens by pointing back to something it does not name."""
-    return bool(ANAPHOR.match(s.text)) and not _EXPLETIVE.match(s.text)
+    return bool(ANAPHOR.match(s.text)) and not _EXPLETIVE.match(s.text) and not _ITSELF.match(s.text)

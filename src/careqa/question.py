@@ -42,7 +42,8 @@ _MONEY = re.compile(r"\b(?:cost|costs|budget|budgets|funding|fund|spend|spending
                     r"money|amount|invest\w*|financ\w*|worth|allowance|fine|grant|grants)\b", re.I)
 _FRAME = {"tell", "describe", "explain", "list", "name", "give", "say", "says", "said", "mean", "meant",
           "stand", "compare", "compared", "comparison", "versus", "vs", "difference", "differences", "differ",
-          "please", "much", "many", "kind", "type", "sort", "whose", "according", "roughly", "approximately"}
+          "please", "much", "many", "kind", "type", "sort", "whose", "according", "roughly", "approximately",
+          "documents", "sources"}  # "what do the documents say about X": X is the topic
 _COUNT_WORDS = r"\d+|a|dozen|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelv\w*|\w+teen|\w+ty"
 _CALENDAR = {w.lower() for w in (*calendar.month_name, *calendar.day_name) if w}
 
@@ -97,17 +98,23 @@ class Analysis:
         return self.kind == "finding" or self.kind != "how-why" and bool(_RESULTS_ASKED.search(self.question))
 
 
+def main_clause(q: str) -> str:
+    """The question in lower case without a leading phrase ("Under people and relationships, which
+    barriers ...", "Apart from X, which network ..."): its kind and asked noun are the main clause's."""
+    return re.sub(r"^(?:in|under|for|according to|within|across|among|at|from|on|besides|apart from|beyond|after|"
+                  r"before|during|since|outside)\b[^,?]{1,80},\s*(?=(?:what|which|who|how|why|when|where)\b)", "",
+                  q.strip().lower())
+
+
 def question_kind(q: str) -> str:
     """The kind of answer a question wants, from its wording (first match wins, most specific first)."""
-    s = q.strip().lower()
-    # "Under people and relationships, which barriers ...": the kind is the main clause's
-    s = re.sub(r"^(?:in|under|for|according to|within|across|among|at|from|on|besides|apart from|beyond|after|"
-               r"before|during|since|outside)\b[^,?]{1,80},\s*(?=(?:what|which|who|how|why|when|where)\b)", "", s)
+    s = main_clause(q)
     lead = r"(?:(?:in|at|for|by|from|under|to|with|of) )?"
     if re.search(r"\b(?:compare|comparison|versus|vs\.?|contrast|differ|differs|difference|differences|"
                  r"compared (?:with|to)|unlike)\b", s):
         return "comparison"
-    extent = re.search(r"\bhow much (?!(?:of|per|more|less|" + _AUX + r")\b)([a-z]+)", s)
+    extent = re.search(r"\bhow much (?!(?:of|per|more|less|" + _AUX + r")\b)([a-z]+)", s) or re.search(
+        r"\bhow much (?:is|was|has been|had been|have been) (known|understood|achieved|done|learn\w*|agreed|decided)\b", s)
     if extent and not _MONEY.match(extent.group(1)):
         s = s.replace(extent.group(0), "to what extent")  # "how much research has ...": an extent, not a figure
     if re.search(r"\bhow (?:much|many|long|often|old|large|big)\b", s) or re.match(
@@ -265,7 +272,7 @@ def side_focus(analysis: Analysis, name: str) -> tuple[str, ...]:
 
 def _asked_noun(question: str, kind: str) -> str:
     """For which-entity and list questions, the noun naming what is asked for ("country")."""
-    s = question.lower()
+    s = main_clause(question)
     if kind == "which-entity":
         m = re.match(r"(?:in |at |for |by |from |under )?(?:which|what) (?:\w+ ){0,2}?(" + _ENTITY_NOUNS + r")\b", s)
         return m.group(1) if m else "who"
@@ -304,9 +311,19 @@ class IndexTables:
     long_forms: re.Pattern | None = None  # any long form the documents define, in lower or title case
 
 
+def _either_spelling(form: str) -> str:
+    """A pattern for the form in British or American spelling ("organisations"/"organizations")."""
+    return re.sub(r"i[sz](?=e|ation|ing)", "i[sz]", re.escape(form))
+
+
 def _long_form_pattern(shorts: dict[str, str]) -> re.Pattern | None:
     forms = sorted((f for f in shorts if len(f.split()) > 1), key=len, reverse=True)
-    return re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(f) for f in forms) + r")s?(?![\w-])", re.I) if forms else None
+    return re.compile(r"(?<![\w-])(?:" + "|".join(_either_spelling(f) for f in forms) + r")s?(?![\w-])", re.I) \
+        if forms else None
+
+
+def _spelled(text: str) -> str:
+    return re.sub(r"is(?=e|ation|ing)", "iz", text.lower())
 
 
 def tables(index) -> IndexTables:
@@ -314,7 +331,7 @@ def tables(index) -> IndexTables:
         found = _TABLES.get(index)
         if found is None:
             abbreviations = index.abbreviations
-            shorts = {v.lower(): k for k, v in abbreviations.items()}
+            shorts = {_spelled(v): k for k, v in abbreviations.items()}
             found = _TABLES[index] = IndexTables(ReferenceTable(index.documents), frozenset(abbreviations), shorts,
                                                  _long_form_pattern(shorts))
         return found
@@ -363,7 +380,7 @@ def _named(said: str, index) -> Entity:
         return Entity(long or said, tuple(dict.fromkeys((said, said.rstrip("s")) + ((long,) if long else ()))),
                       "abbreviation", said)
     shorts = tables(index).shorts
-    short = shorts.get(said.lower()) or shorts.get(said.lower().rstrip("s"))
+    short = shorts.get(_spelled(said)) or shorts.get(_spelled(said).rstrip("s"))
     variant = spelling_variant(said, index)
     return Entity(said, (said,) + ((short, f"{short}s") if short else ()) + ((variant,) if variant else ()), "name", said)
 
@@ -421,7 +438,8 @@ def _names(question: str) -> list[tuple[int, int]]:
     for a, b in runs:
         text = question[a:b]
         trimmed = re.sub(r"['\u2019]s$|['\u2019\u201d\"]+$", "", text)
-        out.append((a, a + len(trimmed)))
+        trimmed = re.sub(r"-(?:funded|led|based|run|backed|wide|style|owned|sponsored|supported|managed)$", "", trimmed)
+        out.append((a, a + len(trimmed)))  # "NIHR-funded" names NIHR
     return out
 
 
