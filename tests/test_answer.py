@@ -340,6 +340,8 @@ def test_a_sentence_introducing_unmarked_list_lines_brings_them_right_after_it(l
     items = [s.text for s in answer.blocks[styles.index("list")].sentences]
     assert intro.text == "The programme aims to:"
     assert "Reduce the length of a hospital stay" in items and "Reduce the need for complex care packages" in items
+    quoted = [s.text for b in answer.blocks if b.style != "list" for s in b.sentences]
+    assert not set(quoted) & set(items)  # an item the list gives is not quoted again
 
 
 def test_no_sentence_of_a_bibliography_line_is_quoted(lists):

@@ -111,3 +111,14 @@ def test_a_sentence_cut_by_a_page_or_footnote_break_is_joined_and_list_items_are
     from careqa.sentences import sentence_spans
     first = sentence_spans(text)[0]
     assert text[first[0]:first[1]].endswith("voluntary sector in it.")
+
+
+def test_a_line_ending_in_a_comma_goes_on_and_a_finished_item_ends_its_list():
+    from careqa.lists import units
+    from careqa.sentences import sentence_spans
+
+    text = "- Share records.\n- Fund teams.\nWHO Team\nEditors\nAnna Berg,\nJon Lund\n- a,\n- b"
+    spans = [text[a:b] for a, b in sentence_spans(text)]
+    assert "Anna Berg,\nJon Lund" in spans and "- a," in spans  # names one per line are one sentence; items are not
+    found = units(text, 0)
+    assert [u.text for u in found[:2]] == ["Share records.", "Fund teams."] and not found[2].bullet

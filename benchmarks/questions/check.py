@@ -1,4 +1,4 @@
-"""Validate the careqa question sets dev, heldout, fresh, fresh2 and fresh3 .jsonl (standard library only).
+"""Validate the careqa question sets dev, heldout and fresh to fresh4 .jsonl (standard library only).
 
 Checks: required fields, kind names, unique ids and questions across all files, no evidence quote
 shared between two files, evidence quotes verbatim in the named corpus file (after whitespace
@@ -20,7 +20,7 @@ CORPUS = Path(sys.argv[1]) if len(sys.argv) > 1 else HERE.parent.parent / "corpu
 KINDS = ["definition", "which-entity", "list", "comparison", "number", "finding", "how-why",
          "yes-no", "paraphrase", "adjective", "document-reference", "follow-up", "two-passage",
          "heading-only", "look-up", "unanswerable"]
-MINIMUM = {"dev": (6, 18), "heldout": (4, 12), "fresh": (5, 15), "fresh2": (0, 8), "fresh3": (0, 4)}  # per kind, unanswerable
+MINIMUM = {"dev": (6, 18), "heldout": (4, 12), "fresh": (5, 15), "fresh2": (0, 8), "fresh3": (0, 4), "fresh4": (0, 8)}  # per kind, unanswerable
 FIELDS = {"id", "kind", "question", "answerable", "evidence", "facts"}
 WINDOW = 3000
 

@@ -190,8 +190,10 @@ def introduced_lists(block: Block, pool: list[Sentence], analysis: Analysis, num
     the list's items follow it, right after it, or the sentence would promise what the answer
     never gives. The paragraph is split around each such list."""
     passages = {(s.passage.doc_id, s.start): s.passage for s in pool}
-    out, current = [], []
+    out, current, listed = [], [], []
     for sentence in block.sentences:
+        if any(d == sentence.doc_id and a <= sentence.start < b for d, a, b in listed):
+            continue  # an item the list below gives already
         current.append(sentence)
         if not sentence.text.rstrip().endswith(":"):
             continue
@@ -201,6 +203,7 @@ def introduced_lists(block: Block, pool: list[Sentence], analysis: Analysis, num
         if run is not None:
             out += [replace(block, sentences=current, heading=block.heading if not out else ""),
                     Block(list_sentences(run, set(analysis.focus), numbering), style="list")]
+            listed.append((run.passage.doc_id, run.items[0][0], run.items[-1][1]))
             current = []
     rest = replace(block, sentences=current, heading=block.heading if not out else "")
     return out + [rest] if current or not out else out

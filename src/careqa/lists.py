@@ -70,7 +70,9 @@ def units(text: str, offset: int) -> list[Unit]:
             open_unit = None
             continue
         marker = _MARKER.match(line)
-        if open_unit is not None and not marker:
+        ended = open_unit is not None and open_unit.bullet and open_unit.text.endswith((".", "!", "?")) \
+            and not line[:1].isspace()  # a finished item is not continued by an unindented line ("WHO Team")
+        if open_unit is not None and not marker and not ended:
             open_unit.end = offset + a + len(line.rstrip())
             open_unit.text = text[open_unit.start - offset:open_unit.end - offset]
             continue

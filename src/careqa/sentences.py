@@ -8,6 +8,7 @@ _ABBREVIATIONS = {
     "fig", "figs", "vol", "p", "pp", "ed", "eds", "approx", "inc", "ltd", "co", "jan", "feb",
     "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "ca",
 }
+_LIST_LINE = re.compile(r"[ \t]*(?:\n|[-\u2022\u25aa\u25e6\u00b7*\u2013\uf0b7][ \t]|\d{1,2}[.)][ \t]|$)")  # blank or a new item
 _END = re.compile(r"[.!?\u2026]+[\"'\u201d\u2019)\]]*(?=\s)|\n")
 
 
@@ -26,12 +27,16 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     A sentence ends at . ! ? followed by space and a capital, digit or quote (not after an
     abbreviation or initial), and at every line break: cleaning has already joined the lines
     an extractor wrapped, so a line break left is a real one (list item, heading, metadata).
+    Only a line ending in a comma goes on to the next (a list of names one per line).
     """
     end = len(text) if end is None else end
     spans: list[tuple[int, int]] = []
     cur = start
     for m in _END.finditer(text, start, end):
         stop = m.end()
+        if text[m.start()] == "\n" and text[start:m.start()].rstrip(" \t").endswith(",") \
+                and not _LIST_LINE.match(text, stop, end):
+            continue  # "Verena Struckmann,\nNathan Shuftan,": a line ending in a comma goes on
         if text[m.start()] in ".!?\u2026":
             rest = text[stop:end].lstrip()
             if rest and not (rest[0].isupper() or rest[0].isdigit() or rest[0] in "\"'\u201c\u2018(["):
