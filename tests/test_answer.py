@@ -368,3 +368,12 @@ def test_a_this_sentence_opening_a_paragraph_comes_with_the_last_sentence_before
     quoted = [s.text for b in answer.blocks for s in b.sentences]
     assert any(t.startswith("This is hard to deliver") for t in quoted)
     assert any(t.startswith("In broad terms, joined-up care links") for t in quoted)
+
+
+def test_a_compound_answer_names_only_the_document_filters_its_answered_parts_used(tiny):
+    """The explainer the second part names says nothing of Portugal, so only the first part is
+    answered, from the profiles: the answer must not claim it came only from the explainer."""
+    answer = tiny.ask("What is the Westshire Care Fund, and what does the Omega Trust explainer say about Portugal?")
+    verbatim(tiny, answer)
+    assert "Westshire Care Fund pools" in answer.text
+    assert answer.filters["docs_named"] == []

@@ -151,6 +151,7 @@ def test_document_references_come_from_metadata():
     assert find_references("What does the policy brief recommend?", docs).documents == ("zeta-brief",)
     assert find_references("What did the published report conclude?", docs).documents == ()
     assert find_references("What does Omega say about budgets?", docs).documents == ("omega-review",)
+    assert find_references("What was known when Omega reported on it?", docs).documents == ("omega-review",)
     both = find_references("What is pooled, according to the Omega Trust and the Zeta brief?", docs)
     assert set(both.documents) == {"omega-review", "zeta-brief"} and both.text == "Omega Trust; Zeta brief"
     analysis = analyse("What does the Zeta brief say about pooled budgets?", FakeIndex())
@@ -196,6 +197,8 @@ def test_follow_ups_are_rewritten_with_what_they_point_back_to():
     assert rewrite("How is it funded?", [], index) == "How is it funded?"
     assert rewrite("Who takes part in the leading ones?", ["What does the Zeta brief say about Norway's care hubs?"],
                    index) == "Who takes part in the leading ones of Norway's care hubs?"
+    assert rewrite("What will it cost?", ["What was the Westshire Care Fund meant to achieve?"], index) == \
+        "What will the Westshire Care Fund cost?"
 
 
 def test_codes_are_names_the_evidence_must_hold():

@@ -224,6 +224,7 @@ def combine(whole: Answer, parts: list[Answer]) -> Answer:
             kept = [replace(s, n=numbering(cited[s.n])) for s in b.sentences if (s.doc_id, s.start) not in seen]
             if kept or b.note:
                 blocks.append(replace(b, sentences=kept))
+    named = list(dict.fromkeys(d for a in answered for d in a.filters.get("docs_named", [])))
     return replace(whole, text=render(blocks), abstained=False, reason="", blocks=blocks,
-                   citations=citations(blocks, numbering),
+                   citations=citations(blocks, numbering), filters={**whole.filters, "docs_named": named},
                    diagnostics={**whole.diagnostics, "parts": [a.question for a in parts]})

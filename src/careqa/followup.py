@@ -15,6 +15,9 @@ _ABOUT = re.compile(r"^\s*(?:and|but|so)?\s*(?:what|how)\s+about\s+(.+?)\s*\??\s
                     re.I)
 _DEFINITION = re.compile(r"^\s*(?:what|who)\s+(?:is|are|was|were)\s+(.+?)\s*\??\s*$", re.I)
 _SAY_ABOUT = re.compile(r"^.*\b(?:say|says|said|tell us|report|write|note)\s+(?:about|on|of)\s+(.+?)\s*\??\s*$", re.I)
+# "What was the white paper meant to set out?": the subject is the noun phrase, not what it was meant to do
+_VERB_TAIL = re.compile(r"\s+(?:meant|intended|supposed|designed|expected|planned|aimed|used|set up|created|"
+                        r"established|introduced|launched|published|proposed)\b.*$", re.I)
 _ONES = re.compile(r"\bones\b", re.I)  # "the leading ones": the things the earlier question was about
 _NAME = re.compile(r"(?:[A-Z][\w\u2019'&-]*\s+)*(?:[A-Z][\w\u2019'&-]*)(?:\s+\d+)?")
 
@@ -24,7 +27,7 @@ def subject_of(question: str, index) -> str:
     the longest name it holds, else its first place."""
     m = _DEFINITION.match(question) or _SAY_ABOUT.match(question)
     if m and len(m.group(1).split()) <= 10:
-        return m.group(1)
+        return _VERB_TAIL.sub("", m.group(1))
     analysis = analyse(question, index)
     names = sorted((e.said for e in analysis.entities if e.type != "place"), key=len, reverse=True)
     if names:

@@ -88,6 +88,9 @@ def _candidates(question: str, known: Container[str]) -> list[tuple[int, int]]:
         spans.append((tokens[j].start(), tokens[end].end()))
     for m in re.finditer(r"\baccording to\s+(?:the\s+)?(.{1,60}?)(?=[,?.;]|$)", question, re.I):
         spans.append((m.start(1), m.end(1)))
+    for m in re.finditer(r"\b(?:when|as|where|since|after|before)\s+(?:the\s+)?((?:[A-Z][\w\u2019'-]*\s+){1,%d}?)(?:%s)\b"
+                         % (MAX_WORDS, _REPORTING), question):
+        spans.append((m.start(1), m.end(1) - 1))  # "when LTCcovid reported on it"
     for m in re.finditer(r"\b(?:does|do|did)\s+(?:the\s+)?((?:[\w\u2019'-]+\s+){1,%d}?)(?:%s)\b"
                          % (2 * MAX_WORDS, _REPORTING), question, re.I):
         start = m.start(1)
