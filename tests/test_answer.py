@@ -377,3 +377,10 @@ def test_a_compound_answer_names_only_the_document_filters_its_answered_parts_us
     verbatim(tiny, answer)
     assert "Westshire Care Fund pools" in answer.text
     assert answer.filters["docs_named"] == []
+
+
+def test_what_examples_of_x_lists_x_items_though_no_intro_says_examples(lists):
+    answer = lists.ask("What examples are given of the difficulties countries face when they join up care?")
+    verbatim(lists, answer)
+    assert answer.blocks[0].style == "list"
+    assert [s.text for s in answer.blocks[0].sentences][:2] == ["shortages of home care staff", "rising prices of medicines"]

@@ -180,6 +180,7 @@ def items_of(run: Run, focus: set[str], pick: tuple[str, ...] = ()) -> list[tupl
     return (picked or items)[:MAX_ITEMS]
 
 
+GENERIC_NOUNS = {"examples", "things", "ways", "types", "forms", "kinds"}  # "what examples of X": X's words decide
 LIST_NOUN_BONUS = 0.3  # the run's intro or section names what the question asks a list of
 W_INTRO = 0.5  # focus terms in the intro and section weigh as in sentence scoring (W_COVER)
 MIN_INTRO = 0.3  # without the asked noun, a list's intro and section must hold this share of the focus
@@ -190,7 +191,7 @@ def best_run(stored, passages: list[Passage], analysis, q, weights: dict[str, fl
     intro, section or items speak of what the question asks for."""
     seen: set[tuple[str, int]] = set()
     best, best_score = None, 0.0
-    asked = set(terms(analysis.asked)) if analysis.asked else set()
+    asked = set(terms(analysis.asked)) if analysis.asked and analysis.asked not in GENERIC_NOUNS else set()
     for p in passages:
         for run in runs_in(p):
             if len(run.items) < MIN_RUN or (p.doc_id, run.items[0][0]) in seen:
