@@ -55,21 +55,24 @@ kind = "web explainer"
 """
 
 
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    """An Assistant over the three documents above, indexed with the real model."""
+def assistant_over(root, files: dict[str, str]):
+    """An Assistant over the files written into root/corpus, indexed with the real model."""
     from careqa.assistant import Assistant
     from careqa.config import Settings
 
-    root = tmp_path_factory.mktemp("tiny")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    for name, text in {"profiles.md": PROFILES, "brief.txt": BRIEF, "explainer.txt": EXPLAINER,
-                       "sources.toml": SOURCES}.items():
-        (corpus / name).write_text(text, encoding="utf-8")
-    assistant = Assistant(Settings(corpus_dir=corpus, index_root=root / "index"))
+    (root / "corpus").mkdir()
+    for name, text in files.items():
+        (root / "corpus" / name).write_text(text, encoding="utf-8")
+    assistant = Assistant(Settings(corpus_dir=root / "corpus", index_root=root / "index"))
     assistant.build()
     return assistant
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """An Assistant over the three documents above."""
+    return assistant_over(tmp_path_factory.mktemp("tiny"), {"profiles.md": PROFILES, "brief.txt": BRIEF,
+                                                             "explainer.txt": EXPLAINER, "sources.toml": SOURCES})
 
 
 def verbatim(assistant, answer) -> None:
@@ -210,17 +213,8 @@ CASES = {
 
 @pytest.fixture(scope="module")
 def cases(tmp_path_factory):
-    """An Assistant over the case studies above, indexed with the real model."""
-    from careqa.assistant import Assistant
-    from careqa.config import Settings
-
-    root = tmp_path_factory.mktemp("cases")
-    (root / "corpus").mkdir()
-    for name, text in CASES.items():
-        (root / "corpus" / name).write_text(text, encoding="utf-8")
-    assistant = Assistant(Settings(corpus_dir=root / "corpus", index_root=root / "index"))
-    assistant.build()
-    return assistant
+    """An Assistant over the case studies above."""
+    return assistant_over(tmp_path_factory.mktemp("cases"), CASES)
 
 
 def test_asked_for_results_each_side_quotes_the_sentence_reporting_them(cases):
@@ -299,17 +293,8 @@ LISTS = {
 
 @pytest.fixture(scope="module")
 def lists(tmp_path_factory):
-    """An Assistant over the three list-shaped documents above, indexed with the real model."""
-    from careqa.assistant import Assistant
-    from careqa.config import Settings
-
-    root = tmp_path_factory.mktemp("lists")
-    (root / "corpus").mkdir()
-    for name, text in LISTS.items():
-        (root / "corpus" / name).write_text(text, encoding="utf-8")
-    assistant = Assistant(Settings(corpus_dir=root / "corpus", index_root=root / "index"))
-    assistant.build()
-    return assistant
+    """An Assistant over the list-shaped documents above."""
+    return assistant_over(tmp_path_factory.mktemp("lists"), LISTS)
 
 
 def test_which_of_a_listed_set_answers_with_the_items_that_match(lists):

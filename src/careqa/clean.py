@@ -1,9 +1,10 @@
 """Cleaning extracted text and finding its headings, keeping offsets exact.
 
 Real extractions carry noise: icon-font junk, bare URL lines, footnote markers glued to words,
-PDF hard line breaks mid-sentence (across a page or footnote break too), and control characters (terminal escape sequences among them)
-that would act on a reader's terminal. `clean_text` removes it through a list of edits on the raw
-text, so every character of the cleaned text maps back to a position in the raw one.
+PDF hard line breaks mid-sentence (across a page or footnote break too), and control characters
+(terminal escape sequences among them) that would act on a reader's terminal. `clean_text`
+removes it through a list of edits on the raw text, so every character of the cleaned text maps
+back to a position in the raw one.
 `find_headings` then finds headings in the cleaned text by their shape, for any document.
 """
 from __future__ import annotations

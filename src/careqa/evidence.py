@@ -234,9 +234,9 @@ def candidates(stored, analysis: Analysis, q: np.ndarray, passages: list[Passage
             reach = max(0, a - PARAGRAPH_REACH)  # the paragraph may begin before the passage does
             before_text = window[reach - head:a - head]
             blank = max(before_text.rfind("\n\n"), before_text.rfind("\n \n"))
-            line = window[window.rfind("\n", 0, a - head) + 1:]
-            in_reference = bool(_REFERENCE_LINE.match(line[:line.find("\n") if "\n" in line else len(line)]))
-            marks = (flags(text, whole_line, p.title) | ({"reference"} if in_reference else set())) \
+            line_end = window.find("\n", b - head)
+            line = window[window.rfind("\n", 0, a - head) + 1:line_end if line_end >= 0 else len(window)]
+            marks = (flags(text, whole_line, p.title) | ({"reference"} if _REFERENCE_LINE.match(line) else set())) \
                 - ({"reference"} if cited_allowed else set())
             s = Sentence(p, a, b, text, vec, dense, cover, max(raw, inherited), frozenset(words | section),
                          previous if carry else None, marks, figure,

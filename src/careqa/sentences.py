@@ -21,6 +21,14 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     return word in _ABBREVIATIONS or (len(word) == 1 and m.group(1)[0].isupper())
 
 
+def _ends_in_comma(text: str, start: int, at: int) -> bool:
+    """True when the last character before `at` (and after `start`) but spaces and tabs is a comma."""
+    i = at - 1
+    while i >= start and text[i] in " \t":
+        i -= 1
+    return i >= start and text[i] == ","
+
+
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
     """(start, end) spans of the sentences in text[start:end], trimmed of surrounding space.
 
@@ -34,8 +42,7 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     cur = start
     for m in _END.finditer(text, start, end):
         stop = m.end()
-        if text[m.start()] == "\n" and text[start:m.start()].rstrip(" \t").endswith(",") \
-                and not _LIST_LINE.match(text, stop, end):
+        if text[m.start()] == "\n" and _ends_in_comma(text, start, m.start()) and not _LIST_LINE.match(text, stop, end):
             continue  # "Verena Struckmann,\nNathan Shuftan,": a line ending in a comma goes on
         if text[m.start()] in ".!?\u2026":
             rest = text[stop:end].lstrip()
