@@ -285,6 +285,8 @@ LISTS = {
     "joined.txt": "What is joined-up care?\n\nIn broad terms, joined-up care links the services a person needs into one "
                   "plan.\n\nThis is hard to deliver, because services are split across many bodies with their own "
                   "budgets and rules.\n",
+    "zones.txt": "Care zones\n\nAn EU report shows that in 2017 the region of Falderland was divided into care zones "
+                 "to improve the governance of home care. These zones coordinate the partners within each zone.\n",
     **{f"note{i}.md": f"# Note {i}\n\nCouncil {topic} budgets were agreed for the year ahead after a long debate.\n"
        for i, topic in enumerate(["housing", "transport", "library", "parks", "school", "leisure", "roads", "waste",
                                   "planning", "museum", "sports", "events", "lighting", "markets"])},
@@ -369,3 +371,11 @@ def test_what_examples_of_x_lists_x_items_though_no_intro_says_examples(lists):
     verbatim(lists, answer)
     assert answer.blocks[0].style == "list"
     assert [s.text for s in answer.blocks[0].sentences][:2] == ["shortages of home care staff", "rising prices of medicines"]
+
+
+def test_what_an_evaluation_found_needs_a_finding_said_to_come_from_one(lists):
+    """"A report shows that the region was divided into zones" describes the zones; no sentence
+    reports what an evaluation of them found, so careqa says so instead of answering."""
+    answer = lists.ask("What did the evaluation of Falderland's care zones find?")
+    assert answer.abstained and answer.reason == "The documents report no findings on this."
+    assert not lists.ask("What do the documents say about Falderland's care zones?").abstained

@@ -24,6 +24,9 @@ MIN_TOPIC = 0.25  # ... and hold this share of the focus terms itself, when the 
 _EVALUATION = re.compile(r"\b(?:evaluations?|evaluated|study|studies|review|research|trials?|pilots?|surveys?|"
                          r"assessments?|audits?|analys[ie]s|findings|results|consultations?)\b", re.I)  # "what did the evaluation find" needs a result
 
+_STUDY = re.compile(r"\b(?:evaluations?|evaluated|study|studies|review|research|trials?|surveys?|assessments?|audits?)\b",
+                    re.I)  # a question about a study's findings, not results in general
+
 
 @dataclass
 class Verdict:
@@ -127,7 +130,11 @@ def judge(analysis: Analysis, passages: list[Passage], grounded: list[Sentence],
         return Verdict(f"{where_text} do not answer this question.", figures)
     if analysis.kind == "number" and not supported(quotable, analysis, "figure", itself):
         return Verdict("The documents give no figure for this.", figures)
+    # "what did the evaluation of X find": a finding of an evaluation, said so in its sentence or the one before
+    # ("The evaluation found ...", "A study ... Results included ..."), not "A report shows that X was set up"
+    evaluated = quotable if not _STUDY.search(analysis.question) else [
+        s for s in quotable if any(x is not None and _EVALUATION.search(x.text) for x in (s, s.previous or s.before))]
     if analysis.kind == "finding" and _EVALUATION.search(analysis.question) and not supported(
-            quotable, analysis, "result", itself):
+            evaluated, analysis, "result", itself):
         return Verdict("The documents report no findings on this.", figures)
     return Verdict("", figures)
