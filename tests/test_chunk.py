@@ -43,3 +43,21 @@ def test_chunks_end_at_sentence_boundaries_and_overlap(tmp_path):
         assert c.text.startswith("Sentence number") and c.text.endswith(".")
     for a, b in zip(chunks, chunks[1:]):
         assert b.start < a.end  # consecutive chunks share a sentence
+
+
+def test_no_chunk_after_the_first_starts_on_a_sentence_pointing_back(tmp_path):
+    """"It found that ..." opening a chunk could never be quoted: the sentence it points back to
+    would be in another passage. Such a sentence brings that one into its chunk."""
+    from careqa.sentences import ANAPHOR
+
+    root = tmp_path / "c"
+    root.mkdir()
+    sentences = []
+    for i in range(30):
+        sentences += [f"The evaluation of pilot number {i} in the northern region looked at hospital use in detail.",
+                      f"It found that admissions fell in area {i}.", f"This was true in every one of the {i} teams."]
+    (root / "a.txt").write_text(" ".join(sentences), encoding="utf-8")
+    doc = load_corpus(Settings(corpus_dir=root)).documents[0]
+    chunks = chunk_document(doc, target=60, overlap=10)
+    assert len(chunks) > 5
+    assert not any(ANAPHOR.match(c.text) for c in chunks[1:]), [c.text[:30] for c in chunks if ANAPHOR.match(c.text)]

@@ -6,7 +6,7 @@ import re
 from .clean import section_paths
 from .load import Document
 from .records import Chunk
-from .sentences import sentence_spans
+from .sentences import ANAPHOR, sentence_spans
 from .tokens import count_tokens
 
 
@@ -43,6 +43,9 @@ def _split_long(text: str, a: int, b: int, limit: int) -> list[tuple[int, int, i
     return [(x, y - (len(text[x:y]) - len(text[x:y].rstrip())), n) for x, y, n in pieces]
 
 
+POINTING_BACK = 3  # sentences a chunk's start may move back past "It ..."/"This ..." openers, at most
+
+
 def chunk_document(doc: Document, target: int, overlap: int) -> list[Chunk]:
     """Chunks of about `target` tokens, consecutive chunks sharing up to `overlap` tokens."""
     chunks: list[Chunk] = []
@@ -67,6 +70,8 @@ def chunk_document(doc: Document, target: int, overlap: int) -> list[Chunk]:
             while back - 1 > i and kept + units[back - 1][2] <= overlap:
                 back -= 1
                 kept += units[back][2]
+            while back - 1 > i and j - back < POINTING_BACK and ANAPHOR.match(doc.text, units[back][0]):
+                back -= 1  # "It found that ..." starts no chunk: the sentence it points back to comes with it
             i = back
         if len(groups) > 1 and sum(u[2] for u in groups[-1]) < target // 4:
             tail = [u for u in groups.pop() if u not in groups[-1]]

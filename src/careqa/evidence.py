@@ -18,6 +18,7 @@ import numpy as np
 from .lexical import shares_stem, stopwords, terms
 from .question import Analysis
 from .records import Passage
+from .sentences import ANAPHOR
 from .speaks import mentions, text_mentions
 from .support import INSTRUCTION
 
@@ -35,8 +36,6 @@ PARAGRAPH_REACH = 3000  # characters looked back for a sentence's paragraph star
 MENTION_BONUS = 0.1  # a passage naming every entity the question names, over one that only may be about it
 DEFINES_BONUS = 0.3  # "long form (SHORT)": the sentence that says what an abbreviation stands for
 
-ANAPHOR = re.compile(r"(?:They|It|Its|Their|Theirs|These|This|Those|Such|He|She|His|Her|Under this|The latter|"
-                     r"The former|Both|Neither)\b")
 _EXPLETIVE = re.compile(r"It (?:is|was|has been|will be|would be|may be|can be|seems|appears) [\w-]+(?: \w+)? (?:that|to)\b")
 _SELF = re.compile(r"^(?!(?:although|while|whereas|though|even though|if)\b)(?:[\w,]+\s+){0,3}?"
                    r"(?:this|the following|the present|the next|the previous|our)\s+"

@@ -8,6 +8,9 @@ _ABBREVIATIONS = {
     "fig", "figs", "vol", "p", "pp", "ed", "eds", "approx", "inc", "ltd", "co", "jan", "feb",
     "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "ca",
 }
+# a sentence opening by pointing back ("It found that ..."): it needs the sentence before it
+ANAPHOR = re.compile(r"(?:They|It|Its|Their|Theirs|These|This|Those|Such|He|She|His|Her|Under this|The latter|"
+                     r"The former|Both|Neither)\b")
 _LIST_LINE = re.compile(r"[ \t]*(?:\n|[-\u2022\u25aa\u25e6\u00b7*\u2013\uf0b7][ \t]|\d{1,2}[.)][ \t]|$)")  # blank or a new item
 _END = re.compile(r"[.!?\u2026]+[\"'\u201d\u2019)\]]*(?=\s)|\n")
 
