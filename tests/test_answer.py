@@ -233,6 +233,13 @@ def test_a_figure_in_an_it_sentence_counts_with_the_name_its_antecedent_gives(ca
     assert not answer.abstained and "It set up four Calder Vale care hubs." in answer.text
 
 
+def test_a_statement_about_the_document_in_the_possessive_is_meta_too():
+    from careqa.evidence import flags
+
+    assert "meta" in flags("This brief\u2019s key messages are:", False, "")
+    assert "meta" not in flags("This report has built on previous country reports.", False, "")
+
+
 def test_this_report_needs_no_antecedent_but_this_programme_does():
     """"This report ..." names the cited document itself; "This programme ..." points back."""
     from types import SimpleNamespace

@@ -40,7 +40,7 @@ _EXPLETIVE = re.compile(r"It (?:is|was|has been|will be|would be|may be|can be|s
 _SELF = re.compile(r"^(?!(?:although|while|whereas|though|even though|if)\b)(?:[\w,]+\s+){0,3}?"
                    r"(?:this|the following|the present|the next|the previous|our)\s+"
                    r"(?:briefing|brief|paper|report|section|chapter|explainer|document|article|page|table|"
-                   r"examples?|part|summary|review|note)(?:\s+\w+){0,2}?\s+(?:highlights?|discuss(?:es)?|"
+                   r"examples?|part|summary|review|note)(?:['\u2019]s)?(?:\s+\w+){0,2}?\s+(?:highlights?|discuss(?:es)?|"
                    r"describes?|provides?|outlines?|presents?|summari[sz]es?|sets? out|examines?|looks? at|"
                    r"focus(?:es)?|considers?|answers?|aims?|covers?|gives?|explores?|reviews?|introduces?|"
                    r"contains?|lists?|shows?|is|are)\b|^(?:below|above)\b|\b(?:is|are|was|were)\s+(?:\w+\s+)?"
