@@ -80,6 +80,15 @@ def on_topic(s: Sentence, analysis: Analysis, context: str = "") -> bool:
     return s.own >= MIN_TOPIC
 
 
+def evaluated(quotable: list[Sentence], analysis: Analysis) -> list[Sentence]:
+    """For "what did the evaluation of X find", the sentences that say a finding came from an
+    evaluation or study, themselves or in the sentence before ("The evaluation found ...", "A study
+    ... Results included ..."), not "A report shows that X was set up"; otherwise all of them."""
+    if not _STUDY.search(analysis.question):
+        return quotable
+    return [s for s in quotable if any(x is not None and _EVALUATION.search(x.text) for x in (s, s.previous or s.before))]
+
+
 def about_document(analysis: Analysis) -> bool:
     """A question about a document itself ("When did Policy Brief 62 come out?"): it names the
     document and little else, so its words cannot be looked for in the text."""
@@ -130,11 +139,7 @@ def judge(analysis: Analysis, passages: list[Passage], grounded: list[Sentence],
         return Verdict(f"{where_text} do not answer this question.", figures)
     if analysis.kind == "number" and not supported(quotable, analysis, "figure", itself):
         return Verdict("The documents give no figure for this.", figures)
-    # "what did the evaluation of X find": a finding of an evaluation, said so in its sentence or the one before
-    # ("The evaluation found ...", "A study ... Results included ..."), not "A report shows that X was set up"
-    evaluated = quotable if not _STUDY.search(analysis.question) else [
-        s for s in quotable if any(x is not None and _EVALUATION.search(x.text) for x in (s, s.previous or s.before))]
     if analysis.kind == "finding" and _EVALUATION.search(analysis.question) and not supported(
-            evaluated, analysis, "result", itself):
+            evaluated(quotable, analysis), analysis, "result", itself):
         return Verdict("The documents report no findings on this.", figures)
     return Verdict("", figures)

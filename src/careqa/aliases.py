@@ -35,6 +35,11 @@ def _letters(text: str) -> bool:
 
 
 @lru_cache(maxsize=1)
+def _extra_places() -> dict:
+    return tomllib.loads(_EXTRA_PLACES.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
 def places() -> tuple[Place, ...]:
     """Every place of countryinfo and data/places.toml, with its forms and codes."""
     from countryinfo import all_countries
@@ -51,8 +56,7 @@ def places() -> tuple[Place, ...]:
         codes = tuple(a for a in alts if a.isupper() and len(a) <= 3)
         forms = [name] + demonyms + [re.sub(r"^The ", "", a) for a in alts if a not in codes and a.isascii()]
         out[name] = Place(name, tuple(dict.fromkeys(forms)), codes)
-    extra = tomllib.loads(_EXTRA_PLACES.read_text(encoding="utf-8"))
-    for name, entry in extra.items():
+    for name, entry in _extra_places().items():
         known = out.get(name)
         forms = tuple(dict.fromkeys((*(known.forms if known else (name,)), *entry.get("forms", []))))
         out[name] = Place(name, forms, tuple(dict.fromkeys((*(known.codes if known else ()), *entry.get("codes", [])))))
@@ -72,12 +76,14 @@ def _place_pattern() -> tuple[re.Pattern, dict[str, Place]]:
     return pattern, by_form
 
 
+NOT_AFTER_REACH = 40  # characters looked back for the word before a form: longer than any not_after word
+
+
 @lru_cache(maxsize=1)
 def _not_after() -> dict[str, frozenset[str]]:
     """Words that, straight before a place's added form, make it part of another name ("Latin America")."""
-    extra = tomllib.loads(_EXTRA_PLACES.read_text(encoding="utf-8"))
-    return {f.lower(): frozenset(e.get("not_after", [])) for e in extra.values() for f in e.get("forms", [])
-            if e.get("not_after")}
+    return {f.lower(): frozenset(e["not_after"]) for e in _extra_places().values() if e.get("not_after")
+            for f in e.get("forms", [])}
 
 
 @lru_cache(maxsize=8192)
@@ -95,8 +101,9 @@ def find_places(text: str, defined: frozenset[str] = frozenset()) -> list[tuple[
                 continue
             found.append((m.start(), m.end(), by_form[word]))
         elif word.lower() in by_form and (lowercase_text or word[0].isupper()):
-            before = text[:m.start()].split()[-1:] or [""]
-            if before[0] not in _not_after().get(word.lower(), ()):
+            after = _not_after().get(word.lower())
+            before = text[max(0, m.start() - NOT_AFTER_REACH):m.start()].split()[-1:] if after else []
+            if not (before and before[0] in after):
                 found.append((m.start(), m.end(), by_form[word.lower()]))
     return found
 

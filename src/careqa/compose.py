@@ -45,11 +45,11 @@ def select(pool: list[Sentence], focus: set[str], limit: int = MAX_SENTENCES,
     best = max(pool, key=lambda s: s.score)
     chosen, covered = [best], set(best.words)
     rest = [s for s in pool if s is not best]
+    carried = lambda s: s.previous in chosen and (s.relevance >= MIN_CARRIED or s.text.endswith(":"))  # noqa: E731
     while rest and len(chosen) < limit:
         floor = (LATER_FLOOR if len(chosen) >= MIN_SENTENCES else FIRST_FLOOR) * best.score
         paragraphs = {c.paragraph for c in chosen}
         bonus = {id(s): SAME_PARAGRAPH if s.paragraph in paragraphs else 0.0 for s in rest}
-        carried = lambda s: s.previous in chosen and (s.relevance >= MIN_CARRIED or s.text.endswith(":"))  # noqa: E731
         rest = [s for s in rest if s.score + bonus[id(s)] >= floor and (s.relevance >= MIN_RUNNER_UP or carried(s))
                 and not any(float(s.vector @ c.vector) > DUPLICATE for c in chosen)]
         if not rest:

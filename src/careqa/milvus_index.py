@@ -19,6 +19,7 @@ import numpy as np
 from .errors import CareqaError
 from .faiss_write import META
 from .lexical import terms
+from .milvus_store import QUERY_MAX
 from .milvus_write import PIECE
 from .records import Chunk
 from .store import DocumentContents, StoredIndex
@@ -32,7 +33,6 @@ PASSAGE_FIELDS = ["row", "chunk_id", "doc_id", "section", "document", "start", "
 CATALOGUE = ("doc_id", *META, "sha256", "length", "passage_from", "passage_to", "sentence_from", "sentence_to",
              "text_key")  # text_key: primary key of the document's first text piece (the rest follow)
 LENGTH, P_FROM, P_TO, S_FROM, S_TO, TEXT_KEY = (CATALOGUE.index(c) for c in CATALOGUE[-6:])
-QUERY_MAX = 16_384  # the most rows one Milvus query returns
 RELEASED = ("released", "not loaded")  # how Milvus Lite and Milvus say a collection is not in memory
 
 

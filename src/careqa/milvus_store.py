@@ -39,6 +39,7 @@ from .store import FORMAT_VERSION, REBUILD, NewVersion, Store, StoredIndex, chec
 
 VERSION = re.compile(r"v\d{8}T\d{6}_\d{9}")
 SUFFIXES = ("", "_sentences", "_documents")
+QUERY_MAX = 16_384  # the most rows one Milvus query returns
 _clients: dict[tuple[str, str], object] = {}
 _clients_lock = threading.Lock()
 _loaded: set[tuple[str, str]] = set()
@@ -173,7 +174,7 @@ class AliasedVersions(Store):
         names = Names.of(self.base, version)
         self.ensure_loaded(names.documents)
         rows = self.call("read the manifest", self.client.query, names.documents, output_fields=["piece", "body"],
-                         filter='kind == "manifest" and document == -1', limit=16384)
+                         filter='kind == "manifest" and document == -1', limit=QUERY_MAX)
         try:
             manifest = json.loads("".join(r["body"] for r in sorted(rows, key=lambda r: r["piece"])))
         except ValueError:

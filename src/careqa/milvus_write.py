@@ -110,10 +110,16 @@ def by_passage(lexical, count: int) -> list[dict[int, float]]:
     return rows
 
 
+def with_sentences(parts) -> bool:
+    """Whether the version stores sentences: only when every document has their vectors (an index
+    built without them has none at all)."""
+    return all(getattr(p, "sentence_vectors", None) is not None for p in parts)
+
+
 def sentence_ranges(parts) -> list[tuple[int, int]]:
     """For each passage, the rows of the sentences starting inside it (as the FAISS store selects
     them): readers fetch a passage's sentences by primary key, the fastest read Milvus has."""
-    if any(getattr(p, "sentence_vectors", None) is None for p in parts):
+    if not with_sentences(parts):
         return [(0, 0)] * sum(len(p.chunks) for p in parts)  # an index without sentences (write_sentences)
     ranges, first = [], 0
     for p in parts:
@@ -145,7 +151,7 @@ def write_passages(client, name: str, parts, lexical, sections: dict[str, int]) 
 def write_sentences(client, name: str, parts) -> int:
     """Sentence spans and vectors (rounded to float16 as the FAISS store keeps them, so answers
     match); 0 when any document has none (an index built without them)."""
-    if any(getattr(p, "sentence_vectors", None) is None for p in parts):
+    if not with_sentences(parts):
         return 0
     rows, row = [], 0
     for number, p in enumerate(parts):
@@ -180,13 +186,13 @@ class Blobs:
 
 def write_documents(blobs: Blobs, parts, sections: dict[str, int], counts: list[int], lexical) -> None:
     """Each document's text and record, then the catalogue, sections, abbreviations, vocabulary."""
-    catalogue, merged, passage, sentence = [], {}, 0, 0
+    catalogue, merged, passage, sentence, stored = [], {}, 0, 0, with_sentences(parts)
     for number, p in enumerate(parts):
         d, meta, text_key = p.doc, p.doc.meta(), blobs.key
         blobs.text("text", d.text, number)
         blobs.json("record", {"headings": [[h.title, h.level, h.start, h.end] for h in d.headings],
                               "abbreviations": d.abbreviations}, number)
-        owned = len(p.sentences) if getattr(p, "sentence_vectors", None) is not None else 0
+        owned = len(p.sentences) if stored else 0  # the rows write_sentences gave this document
         catalogue.append([d.doc_id, *(meta[k] for k in META), d.sha256, len(d.text),
                           passage, passage + len(p.chunks), sentence, sentence + owned, text_key])
         passage, sentence = passage + len(p.chunks), sentence + owned

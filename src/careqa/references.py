@@ -109,13 +109,11 @@ def find_references(question: str, documents: dict[str, dict], table: ReferenceT
     found: dict[str, None] = {}
     used: dict[tuple[int, int], None] = {}
     for a, b in _candidates(question, table.holders):
-        parts = [(a, b)]
-        if not _named(question, a, b, table):
-            cuts = [m.span() for m in re.finditer(r"\s+and\s+(?:the\s+)?", question[a:b])]
-            edges = [a] + [a + x for c in cuts for x in c] + [b]
-            parts = list(zip(edges[::2], edges[1::2]))
-        for x, y in parts:
-            chosen = _named(question, x, y, table)
+        whole = _named(question, a, b, table)
+        cuts = [] if whole else [m.span() for m in re.finditer(r"\s+and\s+(?:the\s+)?", question[a:b])]
+        edges = [a] + [a + x for c in cuts for x in c] + [b]
+        for x, y in zip(edges[::2], edges[1::2]):
+            chosen = whole or (_named(question, x, y, table) if cuts else [])
             if chosen:
                 used[(x, y)] = None
                 found.update(dict.fromkeys(chosen))
